@@ -1,0 +1,70 @@
+// Package auth owns user credentials. So far: password hashing with argon2id.
+// Sessions, MFA, OIDC and roles come with the accounts work.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id cost parameters. They are stored in every hash so
+// they can be raised later and old hashes still verify (and get upgraded).
+type Params struct {
+	Time    uint32
+	Memory  uint32 // KiB
+	Threads uint8
+	KeyLen  uint32
+}
+
+// DefaultParams follow RFC 9106's second recommended option (64 MiB, t=3).
+var DefaultParams = Params{Time: 3, Memory: 64 * 1024, Threads: 2, KeyLen: 32}
+
+// ErrMismatch is returned when a password does not match its hash.
+var ErrMismatch = errors.New("password does not match")
+
+// HashPassword returns a PHC-format argon2id hash of password.
+func HashPassword(password string, p Params) (string, error) {
+	if password == "" {
+		return "", errors.New("empty password")
+	}
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks password against a hash made by HashPassword, in
+// constant time. needsRehash reports weaker parameters than want.
+func VerifyPassword(password, hash string, want Params) (needsRehash bool, err error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("unsupported password hash format")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errors.New("unsupported argon2 version")
+	}
+	var p Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false, errors.New("malformed argon2 parameters")
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	key, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(key) == 0 || len(key) > 128 || p.Memory > 4<<20 || p.Time > 100 {
+		return false, errors.New("malformed argon2 hash")
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	if subtle.ConstantTimeCompare(got, key) != 1 {
+		return false, ErrMismatch
+	}
+	return p.Memory < want.Memory || p.Time < want.Time, nil
+}
