@@ -12,7 +12,8 @@
 // Keys are slash-separated paths such as "p/01J…/s/01J…/000001.seg". Every
 // adapter checks them with [ValidateKey]: no empty or dot-leading segments
 // (so no "." or ".."), no leading or trailing slash, no NUL, control
-// characters or backslashes, valid UTF-8, at most [MaxKeyLen] bytes. Names
+// characters or backslashes, valid UTF-8, at most [MaxKeyLen] bytes and
+// [MaxSegmentLen] bytes per segment. Names
 // starting with "." are reserved for adapters' own bookkeeping (the local
 // adapter's temporary files). Keys form a tree, as on a filesystem: a key
 // must not also be the parent "directory" of another key (both "a" and

@@ -10,6 +10,11 @@ import (
 // own limit).
 const MaxKeyLen = 1024
 
+// MaxSegmentLen is the longest slash-separated key segment, in bytes: the
+// file-name limit of common filesystems, which the local adapter and
+// posix-backed S3 servers map segments to.
+const MaxSegmentLen = 255
+
 // ValidateKey reports whether key is usable as an object key in every
 // adapter; see the package documentation for the rules. The returned error
 // wraps ErrInvalidKey.
@@ -53,6 +58,8 @@ func validate(s, what string, prefix bool) error {
 		switch {
 		case seg == "":
 			return fmt.Errorf("%w: %s %q has an empty segment (leading, trailing or double slash)", ErrInvalidKey, what, s)
+		case len(seg) > MaxSegmentLen:
+			return fmt.Errorf("%w: %s has a segment of %d bytes, max %d", ErrInvalidKey, what, len(seg), MaxSegmentLen)
 		case seg[0] == '.':
 			return fmt.Errorf("%w: %s %q has a segment starting with '.' (reserved; no . or ..)", ErrInvalidKey, what, s)
 		}
