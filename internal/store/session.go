@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/veil-privacy/veil"
+)
+
+const sessionCols = "project_id, id, wrapped_key, user_index, first_seen, last_seen, url_path, user_agent, events, segments, errors"
+
+const insertSession = "INSERT INTO sessions (" + sessionCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// prepareSession validates s and fills its defaults.
+func (db *DB) prepareSession(s *veil.Session) error {
+	if s.ProjectID == "" {
+		return invalidf("Project required.")
+	}
+	if s.ID == "" {
+		s.ID = veil.NewID("ses")
+	}
+	if s.FirstSeen.IsZero() {
+		s.FirstSeen = db.now()
+	}
+	if s.LastSeen.IsZero() {
+		s.LastSeen = s.FirstSeen
+	}
+	s.FirstSeen = s.FirstSeen.UTC().Truncate(time.Microsecond)
+	s.LastSeen = s.LastSeen.UTC().Truncate(time.Microsecond)
+	return nil
+}
+
+func (db *DB) sessionArgs(s *veil.Session) []any {
+	return []any{s.ProjectID, s.ID, nonNil(s.WrappedKey), s.UserIndex, db.ts(s.FirstSeen), db.ts(s.LastSeen),
+		s.URLPath, s.UserAgent, s.Events, s.Segments, s.Errors}
+}
+
+const (
+	sessionConflict = "A session with this id already exists in the project."
+	projectNotFound = "Project not found."
+)
+
+// CreateSession implements Repository.
+func (db *DB) CreateSession(ctx context.Context, s *veil.Session) error {
+	if err := db.prepareSession(s); err != nil {
+		return err
+	}
+	if _, err := db.exec(ctx, db.sql, insertSession, db.sessionArgs(s)...); err != nil {
+		return mapErr(err, "create session", sessionConflict, projectNotFound)
+	}
+	return nil
+}
+
+// CreateSessions implements Repository. One transaction and one prepared
+// statement make it much faster than CreateSession in a loop, chiefly on
+// SQLite where each commit is a WAL sync.
+func (db *DB) CreateSessions(ctx context.Context, ss []*veil.Session) error {
+	for _, s := range ss {
+		if err := db.prepareSession(s); err != nil {
+			return err
+		}
+	}
+	if len(ss) == 0 {
+		return nil
+	}
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, db.q(insertSession))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range ss {
+			if _, err := stmt.ExecContext(ctx, db.sessionArgs(s)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mapErr(err, "create sessions", sessionConflict, projectNotFound)
+	}
+	return nil
+}
+
+func scanSession(s interface{ Scan(...any) error }) (*veil.Session, error) {
+	var x veil.Session
+	err := s.Scan(&x.ProjectID, &x.ID, &x.WrappedKey, &x.UserIndex, timeCol{&x.FirstSeen}, timeCol{&x.LastSeen},
+		&x.URLPath, &x.UserAgent, &x.Events, &x.Segments, &x.Errors)
+	return &x, err
+}
+
+// FindSession implements Repository.
+func (db *DB) FindSession(ctx context.Context, projectID, id string) (*veil.Session, error) {
+	s, err := scanSession(db.queryRow(ctx, db.sql,
+		"SELECT "+sessionCols+" FROM sessions WHERE project_id = ? AND id = ?", projectID, id))
+	return one(s, err, "find session", "Session not found.")
+}
+
+// ListSessions implements Repository.
+func (db *DB) ListSessions(ctx context.Context, projectID string, limit int) ([]*veil.Session, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+
+		" FROM sessions WHERE project_id = ? ORDER BY last_seen DESC, id LIMIT ?", projectID, limit)
+	if err != nil {
+		return nil, wrap("list sessions", err)
+	}
+	return collect(rows, scanSession, "list sessions")
+}
+
+// UpdateSession implements Repository. It is one statement, so concurrent
+// updates of the same session never lose counts.
+func (db *DB) UpdateSession(ctx context.Context, projectID, id string, upd veil.SessionUpdate) (*veil.Session, error) {
+	// A NULL last_seen argument makes "last_seen < NULL" NULL, which keeps
+	// the current value; so does COALESCE for url_path.
+	s, err := scanSession(db.queryRow(ctx, db.sql, `UPDATE sessions SET
+		events = events + ?, segments = segments + ?, errors = errors + ?,
+		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
+		url_path = COALESCE(?, url_path)
+		WHERE project_id = ? AND id = ?
+		RETURNING `+sessionCols,
+		upd.AddEvents, upd.AddSegments, upd.AddErrors, db.tsPtr(upd.LastSeen), db.tsPtr(upd.LastSeen),
+		upd.URLPath, projectID, id))
+	return one(s, err, fmt.Sprintf("update session %s", id), "Session not found.")
+}
+
+// DeleteSession implements Repository.
+func (db *DB) DeleteSession(ctx context.Context, projectID, id string) error {
+	res, err := db.exec(ctx, db.sql, "DELETE FROM sessions WHERE project_id = ? AND id = ?", projectID, id)
+	if err != nil {
+		return wrap("delete session", err)
+	}
+	return rowsAffected(res, "Session not found.")
+}

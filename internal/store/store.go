@@ -1,0 +1,205 @@
+// Package store is Veil's metadata store: orgs, projects, write keys, users,
+// sessions, event batch indexes and leases, persisted through database/sql on
+// either SQLite (modernc.org/sqlite, pure Go; the embedded default) or
+// Postgres (pgx). One type, *DB, implements Repository on both; the few
+// dialect differences (placeholders, time encoding, error codes, migration
+// locking) live in dialect.go and migrate.go.
+//
+// Payloads never reach this package: sessions and events are sealed blobs,
+// and SQL only holds their metadata and wrapped keys.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// Dialect names returned by DB.Dialect.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DB is a Repository over a SQLite file or a Postgres database.
+type DB struct {
+	sql     *sql.DB
+	dialect string
+	name    string // DSN with any password redacted, for error messages
+
+	// Now returns the current time; tests replace it. Times are stored in
+	// UTC, truncated to microseconds.
+	Now func() time.Time
+}
+
+var _ Repository = (*DB)(nil)
+
+// Open connects to dsn and checks that the database is reachable. dsn is a
+// postgres:// or postgresql:// URL, a SQLite file path, or sqlite:///path.
+// The SQLite file and its directory are created if missing. Open does not
+// migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	dsn = strings.TrimSpace(dsn)
+	switch {
+	case dsn == "":
+		return nil, errors.New("open database: no database configured; pass --database (a postgres:// URL or a SQLite file path)")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+	case strings.Contains(dsn, "://"):
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return nil, fmt.Errorf("open database: unsupported scheme %q; use a postgres:// URL or a SQLite file path", scheme)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open sqlite %q: invalid file path; give a plain file path such as DATA/veil.db", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: cannot create directory %s (%w); choose a writable --data directory", path, dir, unwrapPathErr(err))
+	}
+	if err := checkWritable(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w; choose a writable --data directory or fix its permissions", path, err)
+	}
+	// busy_timeout must come first: journal_mode(WAL) needs a lock, and
+	// without a timeout a concurrent opener would fail at once with
+	// SQLITE_BUSY (pocketbase core/db_connect.go). _txlock=immediate makes
+	// every BeginTx a BEGIN IMMEDIATE, so read-then-write transactions take
+	// the write lock up front instead of failing to upgrade later.
+	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=foreign_keys(ON)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db := &DB{sql: sdb, dialect: SQLite, name: path, Now: time.Now}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w; is it a SQLite database on a writable local disk?", path, err)
+	}
+	return db, nil
+}
+
+// checkWritable reports a readable error when the SQLite file cannot be
+// created or written, which SQLite itself only reports as "unable to open
+// database file".
+func checkWritable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return errors.New("path is a directory, not a database file")
+	case err == nil:
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("database file is not writable (%w)", unwrapPathErr(err))
+		}
+		return f.Close()
+	case errors.Is(err, os.ErrNotExist):
+		f, err := os.CreateTemp(filepath.Dir(path), ".veil-probe-*")
+		if err != nil {
+			return fmt.Errorf("directory %s is not writable (%w)", filepath.Dir(path), unwrapPathErr(err))
+		}
+		f.Close()
+		return os.Remove(f.Name())
+	default:
+		return fmt.Errorf("cannot stat database file (%w)", unwrapPathErr(err))
+	}
+}
+
+// unwrapPathErr drops the *PathError wrapper, whose path the caller's
+// message already names.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	name, secret := redactDSN(dsn)
+	// sql.Open does not parse the URL; parse it here so a typo is reported
+	// as such and not as an unreachable server.
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return nil, fmt.Errorf("open postgres: invalid URL: %w; fix the --database URL", redactErr(err, secret))
+	}
+	sdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w; check the --database URL", name, redactErr(err, secret))
+	}
+	db := &DB{sql: sdb, dialect: Postgres, name: name, Now: time.Now}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := sdb.PingContext(pctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("connect postgres %s: %w; is Postgres running and reachable, and are the URL's user, password and database right?",
+			name, redactErr(err, secret))
+	}
+	return db, nil
+}
+
+// redactDSN returns dsn with the password replaced by "xxxxx", and the
+// password itself so it can be scrubbed from driver errors.
+func redactDSN(dsn string) (name, secret string) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Unparseable: keep only the scheme so nothing secret leaks.
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return scheme + "://(unparseable URL)", ""
+	}
+	if u.User != nil {
+		secret, _ = u.User.Password()
+	}
+	if p := u.Query().Get("password"); p != "" {
+		secret = p
+	}
+	return u.Redacted(), secret
+}
+
+// redactErr scrubs secret from err's message. The returned error still
+// unwraps to err, so errors.Is/As keep working.
+func redactErr(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{err: err, msg: strings.ReplaceAll(err.Error(), secret, "xxxxx")}
+}
+
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// Dialect returns SQLite ("sqlite") or Postgres ("postgres").
+func (db *DB) Dialect() string { return db.dialect }
+
+// Ping checks that the database is reachable.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s %s: %w", db.dialect, db.name, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// now returns db.Now in the stored precision.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
