@@ -1,0 +1,155 @@
+package scrub
+
+// Field names are compared by words, so that "api_key", "apiKey",
+// "X-API-Key" and "APIKEY" are the same name and "cardinality" is not
+// "card". A key is split into lowercase words at non-alphanumeric bytes and
+// at camelCase boundaries; a name matches when its words, joined, equal the
+// join of a contiguous run of the key's words.
+
+// fieldSet is a set of field names in joined-words form.
+type fieldSet struct {
+	set    map[string]struct{}
+	maxLen int
+}
+
+func newFieldSet(names []string) *fieldSet {
+	fs := &fieldSet{set: make(map[string]struct{}, len(names))}
+	for _, n := range names {
+		k := normKey(n)
+		if k == "" {
+			continue
+		}
+		fs.set[k] = struct{}{}
+		if len(k) > fs.maxLen {
+			fs.maxLen = len(k)
+		}
+	}
+	return fs
+}
+
+// normKey returns the joined lowercase words of name ("X-Api-Key" →
+// "xapikey").
+func normKey(name string) string {
+	var kw keyWords
+	kw.split([]byte(name))
+	return string(kw.buf[:kw.n])
+}
+
+// keyWords is a key split into words, without allocating for keys up to
+// len(buf) bytes; longer keys are truncated, which only matters for names
+// longer than any set entry.
+type keyWords struct {
+	buf    [160]byte
+	n      int
+	starts [33]uint8 // word i is buf[starts[i]:starts[i+1]]
+	words  int
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAlnum(c byte) bool { return isUpper(c) || isLower(c) || isDigit(c) }
+
+func (kw *keyWords) split(key []byte) {
+	kw.n, kw.words = 0, 0
+	inWord := false
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !isAlnum(c) {
+			inWord = false
+			continue
+		}
+		newWord := !inWord
+		if inWord && isUpper(c) {
+			p := key[i-1]
+			// fooBar, foo2Bar, and the K in APIKey.
+			if isLower(p) || isDigit(p) || isUpper(p) && i+1 < len(key) && isLower(key[i+1]) {
+				newWord = true
+			}
+		}
+		if newWord {
+			if kw.words == len(kw.starts)-1 || kw.n == len(kw.buf) {
+				break
+			}
+			kw.starts[kw.words] = uint8(kw.n)
+			kw.words++
+		}
+		if kw.n == len(kw.buf) {
+			break
+		}
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		kw.buf[kw.n] = c
+		kw.n++
+		inWord = true
+	}
+	kw.starts[kw.words] = uint8(kw.n)
+}
+
+// joined returns the key's words joined ("apikey").
+func (kw *keyWords) joined() []byte { return kw.buf[:kw.n] }
+
+// containsName reports whether a contiguous run of the key's words joins
+// to a name in fs.
+func (fs *fieldSet) containsName(kw *keyWords) bool {
+	if len(fs.set) == 0 {
+		return false
+	}
+	for a := 0; a < kw.words; a++ {
+		s := int(kw.starts[a])
+		for b := a + 1; b <= kw.words; b++ {
+			e := int(kw.starts[b])
+			if e-s > fs.maxLen {
+				break
+			}
+			if _, ok := fs.set[string(kw.buf[s:e])]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalsName reports whether the whole key is a name in fs.
+func (fs *fieldSet) equalsName(kw *keyWords) bool {
+	if len(fs.set) == 0 || kw.n > fs.maxLen {
+		return false
+	}
+	_, ok := fs.set[string(kw.joined())]
+	return ok
+}
+
+// keyClass is what a field name means for its value.
+type keyClass uint8
+
+const (
+	keyPlain     keyClass = iota
+	keySensitive          // remove the value
+	keySafe               // never touch the value
+)
+
+// classify returns the class of field name key.
+func (c *compiled) classify(key []byte) keyClass {
+	var kw keyWords
+	kw.split(key)
+	if c.safe.equalsName(&kw) {
+		return keySafe
+	}
+	if c.sensitive.containsName(&kw) {
+		return keySensitive
+	}
+	return keyPlain
+}
+
+// headerLike reports whether a "name: value" pair with this key runs to the
+// end of the line (HTTP headers whose values contain spaces).
+func headerLike(key []byte) bool {
+	var kw keyWords
+	kw.split(key)
+	switch string(kw.joined()) {
+	case "authorization", "proxyauthorization", "cookie", "setcookie":
+		return true
+	}
+	return false
+}

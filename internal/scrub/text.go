@@ -1,0 +1,297 @@
+package scrub
+
+import (
+	"bytes"
+	"slices"
+	"unicode/utf8"
+)
+
+// span is a byte range [start, end) of the scanned text that a detector
+// wants removed.
+type span struct {
+	start, end int
+	det        detID
+}
+
+// Byte classes for the scan loop. Most bytes are cOther or cWord and cost a
+// table lookup; the rest start a cheap check before any validator runs.
+const (
+	cOther uint8 = iota // separators, punctuation, non-ASCII
+	cWord               // letters and '_'
+	cDigit
+	cPlus  // '+' (E.164)
+	cParen // '(' (national phone)
+	cAt    // '@' (e-mail, URL credentials)
+	cColon // ':' (IPv6, "key: value")
+	cEq    // '=' ("key=value")
+	cDash  // '-' (PEM blocks)
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = cWord
+		t[c-'a'+'A'] = cWord
+	}
+	t['_'] = cWord
+	for c := '0'; c <= '9'; c++ {
+		t[c] = cDigit
+	}
+	t['+'], t['('], t['@'], t[':'], t['='], t['-'] = cPlus, cParen, cAt, cColon, cEq, cDash
+	return t
+}()
+
+// isWordByte reports whether c continues a word: [A-Za-z0-9_].
+func isWordByte(c byte) bool { return isAlnum(c) || c == '_' }
+
+func skipWord(b []byte, i int) int {
+	for i < len(b) && isWordByte(b[i]) {
+		i++
+	}
+	return i
+}
+
+// scanner finds spans in one text. It is reused (pooled) across calls so
+// that clean input costs no allocation.
+type scanner struct {
+	c      *compiled
+	b      []byte // the view being scanned
+	spans  []span
+	groups []group
+	// jwtFail is the end of the last JWT header run that failed; starts
+	// before it cannot succeed either (keeps JWT checks linear).
+	jwtFail int
+
+	counts  []int32 // per detector, flushed into a Report by the caller
+	view    [2][]byte
+	vmap    [2][]int32
+	outBuf  [2][]byte
+	outSide int
+}
+
+func newScanner(c *compiled) *scanner {
+	return &scanner{c: c, counts: make([]int32, int(numBuiltin)+len(c.custom))}
+}
+
+func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
+
+func (sc *scanner) add(start, end int, d detID) {
+	if end > start {
+		sc.spans = append(sc.spans, span{start, end, d})
+	}
+}
+
+// scan appends to sc.spans the spans found in b.
+func (sc *scanner) scan(b []byte) {
+	sc.b = b
+	sc.jwtFail = 0
+	n := len(b)
+	i := 0
+	for i < n {
+		c := b[i]
+		switch byteClass[c] {
+		case cOther:
+			i++
+		case cWord:
+			if i == 0 || !isWordByte(b[i-1]) {
+				if e := sc.wordStart(i); e > i {
+					i = e
+					continue
+				}
+			}
+			i = skipWord(b, i+1)
+		case cDigit:
+			i = sc.numeric(i)
+		case cPlus, cParen:
+			if i+1 < n && isDigit(b[i+1]) && (i == 0 || !isWordByte(b[i-1])) {
+				i = sc.numeric(i)
+			} else {
+				i++
+			}
+		case cAt:
+			i = max(i+1, sc.at(i))
+		case cColon:
+			i = max(i+1, sc.colon(i))
+		case cEq:
+			i = max(i+1, sc.keyValue(i))
+		case cDash:
+			i = max(i+1, sc.pem(i))
+		}
+	}
+	sc.scanCustom(b)
+}
+
+func (sc *scanner) scanCustom(b []byte) {
+	for k, re := range sc.c.custom {
+		for _, m := range re.FindAllIndex(b, -1) {
+			sc.add(m[0], m[1], dCustom0+detID(k))
+		}
+	}
+}
+
+// protected reports whether view[a:b] is already redaction output: only
+// '*' or inside a replacement marker. Such spans are dropped so that
+// scrubbing converges (custom patterns may match the marker).
+func (sc *scanner) protected(view []byte, a, b int) bool {
+	all := true
+	for _, c := range view[a:b] {
+		if c != '*' {
+			all = false
+			break
+		}
+	}
+	if all {
+		return true
+	}
+	m := sc.c.marker
+	if m == "" || b-a > len(m) {
+		return false
+	}
+	lo, hi := max(0, b-len(m)), min(len(view), a+len(m))
+	for p := lo; p <= a && p+len(m) <= hi; p++ {
+		if string(view[p:p+len(m)]) == m {
+			return true
+		}
+	}
+	return false
+}
+
+// scrubOnce scans src (through its URL-decoded views when it has escapes),
+// redacts what was found and returns the result, which lives in a scanner
+// buffer until the next call. mask selects '*'-per-character replacement.
+func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
+	sc.spans = sc.spans[:0]
+	if pctView(src, false) {
+		v0, m0 := decodePct(src, false, sc.view[0][:0], sc.vmap[0][:0])
+		sc.view[0], sc.vmap[0] = v0, m0
+		v, m := v0, m0
+		if pctView(v0, false) { // double encoding (%2540)
+			v1, m1 := decodePct(v0, false, sc.view[1][:0], sc.vmap[1][:0])
+			for k := range m1 {
+				m1[k] = m0[m1[k]]
+			}
+			sc.view[1], sc.vmap[1] = v1, m1
+			v, m = v1, m1
+		}
+		sc.scanMapped(v, m)
+	} else {
+		sc.scan(src)
+		sc.dropProtected(src, 0)
+	}
+	if pctView(src, true) { // form encoding: '+' is a space
+		v, m := decodePct(src, true, sc.view[0][:0], sc.vmap[0][:0])
+		sc.view[0], sc.vmap[0] = v, m
+		sc.scanMapped(v, m)
+	}
+	if len(sc.spans) == 0 {
+		return src, false
+	}
+	return sc.redact(src, mask), true
+}
+
+// scanMapped scans view v and maps the spans found back to source offsets
+// through m (m[k] is the source offset of view byte k; m[len(v)] = len(src)).
+func (sc *scanner) scanMapped(v []byte, m []int32) {
+	first := len(sc.spans)
+	sc.scan(v)
+	sc.dropProtected(v, first)
+	for k := first; k < len(sc.spans); k++ {
+		sp := &sc.spans[k]
+		sp.start, sp.end = int(m[sp.start]), int(m[sp.end])
+	}
+}
+
+func (sc *scanner) dropProtected(v []byte, from int) {
+	out := sc.spans[:from]
+	for _, sp := range sc.spans[from:] {
+		if !sc.protected(v, sp.start, sp.end) {
+			out = append(out, sp)
+		}
+	}
+	sc.spans = out
+}
+
+// redact merges overlapping spans, counts one redaction per merged span and
+// writes the replaced text into a scanner buffer.
+func (sc *scanner) redact(src []byte, mask bool) []byte {
+	slices.SortFunc(sc.spans, func(a, b span) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return b.end - a.end
+	})
+	sc.outSide ^= 1
+	out := sc.outBuf[sc.outSide][:0]
+	prev := 0
+	for k := 0; k < len(sc.spans); {
+		cur := sc.spans[k]
+		k++
+		for k < len(sc.spans) && sc.spans[k].start < cur.end {
+			cur.end = max(cur.end, sc.spans[k].end)
+			k++
+		}
+		if cur.start < prev { // defensive: never emit a range twice
+			cur.start = prev
+		}
+		if cur.end <= cur.start {
+			continue
+		}
+		sc.counts[cur.det]++
+		out = append(out, src[prev:cur.start]...)
+		out = appendReplacement(out, src[cur.start:cur.end], mask, sc.c.marker)
+		prev = cur.end
+	}
+	out = append(out, src[prev:]...)
+	sc.outBuf[sc.outSide] = out
+	return out
+}
+
+// appendReplacement appends the replacement for the removed text t.
+func appendReplacement(out, t []byte, mask bool, marker string) []byte {
+	if !mask && marker != "" {
+		return append(out, marker...)
+	}
+	for len(t) > 0 {
+		_, size := utf8.DecodeRune(t)
+		t = t[size:]
+		out = append(out, '*')
+	}
+	return out
+}
+
+// maxPasses bounds the fixpoint loop; real input converges in one or two.
+const maxPasses = 4
+
+// scrubText redacts src until nothing more is found, so that scrubbing is
+// idempotent. The result lives in a scanner buffer until the next call.
+func (sc *scanner) scrubText(src []byte, mask bool) ([]byte, bool) {
+	cur, changed := src, false
+	for pass := 0; pass < maxPasses; pass++ {
+		out, ch := sc.scrubOnce(cur, mask)
+		if !ch {
+			return cur, changed
+		}
+		if bytes.Equal(out, cur) {
+			return cur, changed
+		}
+		cur, changed = out, true
+	}
+	// Did not converge (a pathological custom pattern): remove it all.
+	sc.counts[dField]++
+	sc.outSide ^= 1
+	out := appendReplacement(sc.outBuf[sc.outSide][:0], cur, mask, sc.c.marker)
+	sc.outBuf[sc.outSide] = out
+	return out, true
+}
+
+// fullValue returns the replacement of a whole sensitive value, or ok=false
+// when v is already redacted.
+func (sc *scanner) fullValue(v []byte, mask bool) ([]byte, bool) {
+	if len(v) == 0 || sc.protected(v, 0, len(v)) || (!mask && sc.c.marker != "" && string(v) == sc.c.marker) {
+		return v, false
+	}
+	sc.counts[dField]++
+	sc.outSide ^= 1
+	out := appendReplacement(sc.outBuf[sc.outSide][:0], v, mask, sc.c.marker)
+	sc.outBuf[sc.outSide] = out
+	return out, true
+}
