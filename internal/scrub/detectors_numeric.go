@@ -93,9 +93,9 @@ func (sc *scanner) numeric(i int) int {
 
 // run is one numeric run under inspection.
 type run struct {
-	gs                  []group
-	start               int
-	plus, paren, glued  bool
+	gs                 []group
+	start              int
+	plus, paren, glued bool
 }
 
 // uniform reports whether the separators inside groups g..e are all k.

@@ -1,6 +1,6 @@
 package scrub
 
-// Field names are compared by words, so that "api_key", "apiKey",
+// Field names are compared by words (plurals included), so that "api_key", "apiKey",
 // "X-API-Key" and "APIKEY" are the same name and "cardinality" is not
 // "card". A key is split into lowercase words at non-alphanumeric bytes and
 // at camelCase boundaries; a name matches when its words, joined, equal the
@@ -100,11 +100,17 @@ func (fs *fieldSet) containsName(kw *keyWords) bool {
 		s := int(kw.starts[a])
 		for b := a + 1; b <= kw.words; b++ {
 			e := int(kw.starts[b])
-			if e-s > fs.maxLen {
+			if e-s > fs.maxLen+1 {
 				break
 			}
 			if _, ok := fs.set[string(kw.buf[s:e])]; ok {
 				return true
+			}
+			// Plurals: "cookies", "passwords", "tokens".
+			if kw.buf[e-1] == 's' && e-s > 3 {
+				if _, ok := fs.set[string(kw.buf[s:e-1])]; ok {
+					return true
+				}
 			}
 		}
 	}
