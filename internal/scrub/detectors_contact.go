@@ -280,6 +280,9 @@ func (sc *scanner) keyValue(i int) int {
 	if ke > 0 && (b[ke-1] == '"' || b[ke-1] == '\'') {
 		quote = b[ke-1]
 		ke--
+		if ke > 0 && b[ke-1] == '\\' { // {\"key\": …} inside a string
+			ke--
+		}
 	}
 	ks := ke
 	for ks > 0 && ke-ks < 64 && keyChar(b[ks-1]) {
@@ -300,7 +303,15 @@ func (sc *scanner) keyValue(i int) int {
 		return i + 1
 	}
 	vs, ve := v, v
-	if q := b[v]; q == '"' || q == '\'' {
+	escQuote := b[v] == '\\' && v+1 < len(b) && (b[v+1] == '"' || b[v+1] == '\'')
+	if escQuote { // {\"key\":\"value\"} inside a string
+		q := b[v+1]
+		vs = v + 2
+		ve = vs
+		for ve < len(b) && !(b[ve] == '\\' && ve+1 < len(b) && b[ve+1] == q) {
+			ve++
+		}
+	} else if q := b[v]; q == '"' || q == '\'' {
 		vs++
 		ve = vs
 		for ve < len(b) && b[ve] != q {

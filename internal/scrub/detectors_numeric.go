@@ -389,6 +389,11 @@ func (sc *scanner) phone(r *run) {
 	if k != sepSpace && k != sepDash || !r.uniform(0, len(gs)-1, k) {
 		return
 	}
+	// With dashes only the common 4-digit ending (03-1234-5678): part
+	// numbers use dashes too.
+	if k == sepDash && gs[len(gs)-1].len() != 4 {
+		return
+	}
 	nd := 0
 	for _, g := range gs {
 		if g.len() < 2 || g.len() > 8 {

@@ -234,10 +234,16 @@ func (w *walker) scrubString(src []byte) ([]byte, bool) {
 	return out, true
 }
 
-// looksJSON reports whether s is worth parsing as a JSON object or array.
+// looksJSON reports whether s is worth parsing as JSON: an object, an
+// array, or a string literal (rrweb's console plugin stores each argument
+// JSON-encoded).
 func looksJSON(s []byte) bool {
 	s = bytes.TrimSpace(s)
-	return len(s) >= 2 && (s[0] == '{' && s[len(s)-1] == '}' || s[0] == '[' && s[len(s)-1] == ']')
+	if len(s) < 2 {
+		return false
+	}
+	f, l := s[0], s[len(s)-1]
+	return f == '{' && l == '}' || f == '[' && l == ']' || f == '"' && l == '"'
 }
 
 // embedded scrubs s as a JSON document one level deeper. ok is false when
