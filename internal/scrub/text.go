@@ -163,16 +163,16 @@ func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 	if pctView(src, false) {
 		v0, m0 := decodePct(src, false, sc.view[0][:0], sc.vmap[0][:0])
 		sc.view[0], sc.vmap[0] = v0, m0
-		v, m := v0, m0
-		if pctView(v0, false) { // double encoding (%2540)
-			v1, m1 := decodePct(v0, false, sc.view[1][:0], sc.vmap[1][:0])
+		sc.scanMapped(v0, m0)
+		// Double encoding (%2540) and encoded form bodies (%2B for spaces).
+		if form := pctView(v0, true); form || pctView(v0, false) {
+			v1, m1 := decodePct(v0, form, sc.view[1][:0], sc.vmap[1][:0])
 			for k := range m1 {
 				m1[k] = m0[m1[k]]
 			}
 			sc.view[1], sc.vmap[1] = v1, m1
-			v, m = v1, m1
+			sc.scanMapped(v1, m1)
 		}
-		sc.scanMapped(v, m)
 	} else {
 		sc.scan(src)
 		sc.dropProtected(src, 0)
