@@ -48,32 +48,50 @@ func newGCM(key []byte) cipher.AEAD {
 	return aead
 }
 
+// hidden keeps key material out of reach of reflection. The Format
+// methods cover a key printed directly or as an exported field, but fmt
+// walks unexported fields by reflection (and, for a bad verb, dereferences
+// pointers, AES key schedules included). It prints a func value only as its
+// address, whatever the verb, so secrets live behind one.
+type hidden[T any] func() *T
+
+func hide[T any](v *T) hidden[T] { return func() *T { return v } }
+
 // wrapper is the part shared by Master and DataKey: a key that wraps other
 // keys, named by its ID in the wrapped format.
 type wrapper struct {
-	kind byte          // kindMaster or kindData
-	id   [idSize]byte  // ID(K)
+	kind byte         // kindMaster or kindData
+	id   [idSize]byte // ID(K), not secret
+	sec  hidden[wrapperSecrets]
+}
+
+type wrapperSecrets struct {
+	raw  [KeySize]byte // the key itself: only wrapped or exported
 	wrap cipher.AEAD   // keyed with the "wrap" subkey
-	raw  [KeySize]byte // the key itself; only wrapped or exported, never logged
 }
 
 func newWrapper(kind byte, raw []byte) wrapper {
-	w := wrapper{kind: kind, wrap: newGCM(subkey(raw, labelWrap))}
-	copy(w.raw[:], raw)
+	s := &wrapperSecrets{wrap: newGCM(subkey(raw, labelWrap))}
+	copy(s.raw[:], raw)
+	w := wrapper{kind: kind, sec: hide(s)}
 	copy(w.id[:], subkey(raw, labelID))
 	return w
 }
 
 // ID returns the key's fingerprint: 16 hex digits, safe to log and store.
-func (w *wrapper) ID() string { return hex.EncodeToString(w.id[:]) }
+func (w wrapper) ID() string { return hex.EncodeToString(w.id[:]) }
 
 // DataKey is a project data key or a session key: it seals objects, wraps
 // session keys and computes blind indexes. It is safe for concurrent use.
 // Its bytes never print: every fmt verb and slog show "[redacted]".
 type DataKey struct {
 	wrapper
-	seal  cipher.AEAD
-	index []byte
+	dsec hidden[dataSecrets]
+}
+
+type dataSecrets struct {
+	seal  cipher.AEAD // keyed with the "seal" subkey
+	index []byte      // the "blind-index" subkey
 }
 
 // NewDataKey returns a new random key.
@@ -86,8 +104,10 @@ func NewDataKey() *DataKey {
 func newDataKey(raw []byte) *DataKey {
 	return &DataKey{
 		wrapper: newWrapper(kindData, raw),
-		seal:    newGCM(subkey(raw, labelSeal)),
-		index:   subkey(raw, labelIndex),
+		dsec: hide(&dataSecrets{
+			seal:  newGCM(subkey(raw, labelSeal)),
+			index: subkey(raw, labelIndex),
+		}),
 	}
 }
 
@@ -99,7 +119,7 @@ func newDataKey(raw []byte) *DataKey {
 // normalise value first (for example lower-case an email address). The
 // token is 32 hex digits (128 bits of HMAC-SHA256).
 func (dk *DataKey) BlindIndex(kind, value string) string {
-	mac := hmac.New(sha256.New, dk.index)
+	mac := hmac.New(sha256.New, dk.dsec().index)
 	mac.Write(binary.AppendUvarint(nil, uint64(len(kind))))
 	mac.Write([]byte(kind))
 	mac.Write([]byte(value))
@@ -107,16 +127,17 @@ func (dk *DataKey) BlindIndex(kind, value string) string {
 }
 
 // String returns "[redacted]".
-func (dk *DataKey) String() string { return "[redacted]" }
+func (dk DataKey) String() string { return "[redacted]" }
 
 // GoString returns "[redacted]", for %#v.
-func (dk *DataKey) GoString() string { return "[redacted]" }
+func (dk DataKey) GoString() string { return "[redacted]" }
 
 // Format prints "[redacted]" for every verb, so not even %x or %d can
 // show the key.
-func (dk *DataKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, "[redacted]") }
+// Value receivers, so a DataKey copied by value is covered too.
+func (dk DataKey) Format(f fmt.State, verb rune) { fmt.Fprint(f, "[redacted]") }
 
 // LogValue implements slog.LogValuer: the key ID only.
-func (dk *DataKey) LogValue() slog.Value {
+func (dk DataKey) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("key_id", dk.ID()), slog.String("key", "[redacted]"))
 }

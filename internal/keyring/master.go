@@ -175,19 +175,19 @@ func syncDir(dir string) error {
 // writes it and ParseMaster reads it. It is the only way key material
 // leaves this package: use it only to hand the key to its owner
 // (`veil key generate-master`), never to log.
-func (m *Master) Export() string { return base64.StdEncoding.EncodeToString(m.raw[:]) }
+func (m *Master) Export() string { return base64.StdEncoding.EncodeToString(m.sec().raw[:]) }
 
 // String returns "master key <ID>".
-func (m *Master) String() string { return "master key " + m.ID() }
+func (m Master) String() string { return "master key " + m.ID() }
 
 // GoString is String, for %#v.
-func (m *Master) GoString() string { return m.String() }
+func (m Master) GoString() string { return m.String() }
 
 // Format prints String for every verb, so not even %x or %d can show the
 // key.
-func (m *Master) Format(f fmt.State, verb rune) { fmt.Fprint(f, m.String()) }
+func (m Master) Format(f fmt.State, verb rune) { fmt.Fprint(f, m.String()) }
 
 // LogValue implements slog.LogValuer: the key ID only.
-func (m *Master) LogValue() slog.Value {
+func (m Master) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("master_key_id", m.ID()))
 }

@@ -95,7 +95,7 @@ func (dk *DataKey) sealCompressed(compressed []byte, aad AAD) []byte {
 	rand.Read(nonce)
 	var adBuf [128]byte
 	ad := aad.appendTo(append(adBuf[:0], out[:sealHeaderLen]...))
-	return dk.seal.Seal(out, nonce, compressed, ad)
+	return dk.dsec().seal.Seal(out, nonce, compressed, ad)
 }
 
 // Open authenticates, decrypts and decompresses an object sealed by Seal
@@ -151,7 +151,7 @@ func (dk *DataKey) openCompressed(sealed []byte, aad AAD, dst []byte) ([]byte, e
 	var adBuf [128]byte
 	ad := aad.appendTo(append(adBuf[:0], sealed[:sealHeaderLen]...))
 	nonce := sealed[sealHeaderLen : sealHeaderLen+nonceSize]
-	out, err := dk.seal.Open(dst, nonce, sealed[sealHeaderLen+nonceSize:], ad)
+	out, err := dk.dsec().seal.Open(dst, nonce, sealed[sealHeaderLen+nonceSize:], ad)
 	if err != nil {
 		return nil, fmt.Errorf("open %s with data key %s: %w", aad, dk.ID(), ErrAuth)
 	}

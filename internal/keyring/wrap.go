@@ -38,7 +38,7 @@ func (w *wrapper) wrapKey(dk *DataKey, aad AAD) []byte {
 	nonce := out[wrapHeaderLen:]
 	rand.Read(nonce)
 	ad := aad.appendTo(append(make([]byte, 0, wrapHeaderLen+aad.size()), out[:wrapHeaderLen]...))
-	return w.wrap.Seal(out, nonce, dk.raw[:], ad)
+	return w.sec().wrap.Seal(out, nonce, dk.sec().raw[:], ad)
 }
 
 // parseWrapped checks the shape and version of a wrapped key and returns
@@ -76,7 +76,7 @@ func (w *wrapper) unwrapKey(wrapped []byte, aad AAD, hint string) (*DataKey, err
 	nonce := wrapped[wrapHeaderLen : wrapHeaderLen+nonceSize]
 	var raw [KeySize]byte
 	defer clear(raw[:])
-	if _, err := w.wrap.Open(raw[:0], nonce, wrapped[wrapHeaderLen+nonceSize:], ad); err != nil {
+	if _, err := w.sec().wrap.Open(raw[:0], nonce, wrapped[wrapHeaderLen+nonceSize:], ad); err != nil {
 		return nil, fmt.Errorf("unwrap key for %s with %s %s: %w", aad, kindName(w.kind), w.ID(), ErrAuth)
 	}
 	return newDataKey(raw[:]), nil
