@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"path/filepath"
+
+	"github.com/veil-privacy/veil/internal/config"
+	"github.com/veil-privacy/veil/internal/server"
+)
+
+func runServe(ctx context.Context, c *cli, args []string) error {
+	cfg := config.Default()
+	fs := newFlags(c, "serve", "veil serve [--addr HOST:PORT] [--data DIR | --database postgres://…] [--blobs URL] [--demo] [flags]")
+	cfg.BindStorage(fs)
+	cfg.BindServer(fs)
+	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo organisation, project, user and keys if missing, and print how to use them")
+	if err := loadConfig(c, fs, &cfg, args, true); err != nil {
+		return err
+	}
+	log := cfg.Logger(c.stderr)
+	st, err := openStorage(ctx, &cfg, log, openOpts{blobs: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	srv := server.New(server.Options{
+		Addr:        cfg.Addr,
+		MetricsAddr: cfg.MetricsAddr,
+		TLSCert:     cfg.TLSCert,
+		TLSKey:      cfg.TLSKey,
+		ACMEDomain:  cfg.TLSACMEDomain,
+		ACMECache:   filepath.Join(cfg.Data, "acme"),
+		Logger:      log,
+		Checks: []server.Check{
+			{Name: "store", Func: st.db.Ping},
+			{Name: "blobs", Func: st.blobs.Ping},
+		},
+	})
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	baseURL := cfg.BaseURL
+	if baseURL == "" {
+		scheme := "http"
+		if srv.TLS() {
+			scheme = "https"
+		}
+		baseURL = scheme + "://" + srv.Addr()
+	}
+	var demo *demoInfo
+	if cfg.Demo {
+		if demo, err = setupDemo(ctx, st, baseURL); err != nil {
+			return fmt.Errorf("demo set-up: %w", err)
+		}
+		printDemo(c.stdout, demo, baseURL)
+	}
+	srv.Handle("GET /{$}", homeHandler(demo, baseURL))
+	log.Info("veil serving", "addr", srv.Addr(), "base_url", baseURL, "tls", srv.TLS(),
+		"database", st.db.Dialect(), "metrics_addr", srv.MetricsAddr(), "master_key_id", st.master.ID(), "version", versionString())
+	if err := srv.Serve(ctx); err != nil {
+		return err
+	}
+	log.Info("veil stopped")
+	return nil
+}
+
+var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Veil</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; line-height: 1.5">
+<h1>Veil is running</h1>
+<p>Privacy-first session replay and product analytics. Version {{.Version}}.</p>
+{{with .Demo}}<h2>Demo</h2>
+<p>Organisation <code>{{.OrgID}}</code>, project <code>{{.ProjectID}}</code>.<br>
+Log-in user <code>{{.Email}}</code> (password printed at start-up and kept in <code>{{.CredentialsFile}}</code>).<br>
+Browser key <code>{{.BrowserKey}}</code> (allowed origin {{.Origin}}).</p>
+<p>The dashboard, replay player and browser SDK arrive with the next milestones; ingest endpoints are not served yet.</p>{{end}}
+<h2>Endpoints</h2>
+<ul><li><a href="/healthz">/healthz</a> — process up</li>
+<li><a href="/readyz">/readyz</a> — storage reachable</li>
+<li><a href="/metrics">/metrics</a> — Prometheus metrics (unless --metrics-addr moves them)</li></ul>
+</body></html>`))
+
+func homeHandler(demo *demoInfo, baseURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		homeTmpl.Execute(w, map[string]any{"Version": versionString(), "Demo": demo, "BaseURL": baseURL})
+	})
+}
