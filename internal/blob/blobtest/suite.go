@@ -393,7 +393,7 @@ func testConcurrentPut(t *testing.T, b blob.Bucket) {
 		wg.Go(func() {
 			for range 3 {
 				if err := b.Put(ctx, "c/key", values[i]); err != nil {
-					errs <- fmt.Errorf("Put #%d: %w", i, err)
+					errs <- fmt.Errorf("put #%d: %w", i, err)
 				}
 			}
 		})
@@ -401,9 +401,9 @@ func testConcurrentPut(t *testing.T, b blob.Bucket) {
 			for range 3 {
 				got, err := b.Get(ctx, "c/key")
 				if err != nil {
-					errs <- fmt.Errorf("Get: %w", err)
+					errs <- fmt.Errorf("get: %w", err)
 				} else if !isOneValue(got) {
-					errs <- fmt.Errorf("Get during concurrent Puts: %d bytes that are no complete value", len(got))
+					errs <- fmt.Errorf("get during concurrent puts: %d bytes that are no complete value", len(got))
 				}
 			}
 		})
