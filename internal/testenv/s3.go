@@ -30,10 +30,11 @@ const s3Component = "s3 (versitygw)"
 
 // s3srv is the one versitygw process shared by every test in a binary.
 var s3srv struct {
-	once sync.Once
-	mu   sync.Mutex // guards cmd, dir and stopped
-	cmd  *exec.Cmd
-	dir  string
+	once   sync.Once
+	mu     sync.Mutex // guards cmd, exited and dir
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd.Wait returned
+	dir    string
 
 	endpoint, access, secret string
 	client                   *s3.Client
@@ -98,7 +99,7 @@ func StopS3() {
 	defer s3srv.mu.Unlock()
 	if s3srv.cmd != nil && s3srv.cmd.Process != nil {
 		s3srv.cmd.Process.Kill()
-		s3srv.cmd.Wait()
+		<-s3srv.exited
 		s3srv.cmd = nil
 	}
 	if s3srv.dir != "" {
@@ -224,7 +225,7 @@ func launchS3(bin string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s3srv.mu.Lock()
-	s3srv.cmd, s3srv.dir, s3srv.endpoint = cmd, dir, endpoint
+	s3srv.cmd, s3srv.exited, s3srv.dir, s3srv.endpoint = cmd, exited, dir, endpoint
 	s3srv.mu.Unlock()
 	return nil
 }
