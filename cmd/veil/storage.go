@@ -100,7 +100,7 @@ func (s *storage) provisioner() *provision.Service {
 // ensureDataDir creates the data directory (0700) when something lives in
 // it, and checks it is writable.
 func ensureDataDir(cfg *config.Config) error {
-	if !cfg.Embedded() && cfg.Blobs != "" && cfg.MasterKeyFile != "" {
+	if !cfg.Embedded() && cfg.Blobs != "" && (cfg.MasterKeyFile != "" || cfg.MasterKey != "") {
 		return nil // nothing of ours lives in --data
 	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
