@@ -23,7 +23,7 @@ func (db *DB) CreateEventBatch(ctx context.Context, b *veil.EventBatch) error {
 	b.MinTime = b.MinTime.UTC().Truncate(time.Microsecond)
 	b.MaxTime = b.MaxTime.UTC().Truncate(time.Microsecond)
 	b.CreatedAt = db.now()
-	_, err := db.exec(ctx, db.sql, `INSERT INTO event_batches
+	_, err := db.exec(ctx, db.w, `INSERT INTO event_batches
 		(id, project_id, blob_key, count, min_time, max_time, bytes, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.ProjectID, b.BlobKey, b.Count, db.ts(b.MinTime), db.ts(b.MaxTime), b.Bytes, db.ts(b.CreatedAt))

@@ -143,7 +143,7 @@ func classify(err error) constraint {
 // withTx runs fn in a transaction and commits it if fn returns nil. On
 // SQLite the transaction is BEGIN IMMEDIATE (see Open).
 func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -37,7 +37,7 @@ func (db *DB) CreateKey(ctx context.Context, k *veil.WriteKey) error {
 		t := k.RevokedAt.UTC().Truncate(time.Microsecond)
 		k.RevokedAt = &t
 	}
-	_, err = db.exec(ctx, db.sql, `INSERT INTO write_keys
+	_, err = db.exec(ctx, db.w, `INSERT INTO write_keys
 		(id, project_id, kind, prefix, hash, origins, created_at, revoked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.ProjectID, string(k.Kind), k.Prefix, k.Hash, string(js), db.ts(k.CreatedAt), db.tsPtr(k.RevokedAt))
@@ -87,7 +87,7 @@ func (db *DB) ListKeys(ctx context.Context, projectID string) ([]*veil.WriteKey,
 
 // RevokeKey implements Repository.
 func (db *DB) RevokeKey(ctx context.Context, projectID, keyID string, at time.Time) error {
-	res, err := db.exec(ctx, db.sql,
+	res, err := db.exec(ctx, db.w,
 		"UPDATE write_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE project_id = ? AND id = ?",
 		db.ts(at), projectID, keyID)
 	if err != nil {

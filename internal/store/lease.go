@@ -15,7 +15,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 		return false, invalidf("Lease TTL must be positive.")
 	}
 	now := db.now()
-	res, err := db.exec(ctx, db.sql, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+	res, err := db.exec(ctx, db.w, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
 		name, holder, db.ts(now.Add(ttl)), db.ts(now))
@@ -31,6 +31,6 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 
 // ReleaseLease implements Repository.
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
-	_, err := db.exec(ctx, db.sql, "DELETE FROM leases WHERE name = ? AND holder = ?", name, holder)
+	_, err := db.exec(ctx, db.w, "DELETE FROM leases WHERE name = ? AND holder = ?", name, holder)
 	return wrap("release lease "+name, err)
 }

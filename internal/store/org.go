@@ -18,7 +18,7 @@ func (db *DB) CreateOrg(ctx context.Context, o *veil.Org) error {
 		o.ID = veil.NewID("org")
 	}
 	o.CreatedAt = db.now()
-	_, err := db.exec(ctx, db.sql, "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
+	_, err := db.exec(ctx, db.w, "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
 		o.ID, o.Name, db.ts(o.CreatedAt))
 	if err != nil {
 		return mapErr(err, "create org", "An organisation with this name already exists.", "")
@@ -60,7 +60,7 @@ func (db *DB) ListOrgs(ctx context.Context) ([]*veil.Org, error) {
 
 // DeleteOrg implements Repository.
 func (db *DB) DeleteOrg(ctx context.Context, id string) error {
-	res, err := db.exec(ctx, db.sql, "DELETE FROM orgs WHERE id = ?", id)
+	res, err := db.exec(ctx, db.w, "DELETE FROM orgs WHERE id = ?", id)
 	if err != nil {
 		return wrap("delete org", err)
 	}

@@ -22,7 +22,7 @@ func (db *DB) CreateProject(ctx context.Context, p *veil.Project) error {
 		p.ID = veil.NewID("prj")
 	}
 	p.CreatedAt = db.now()
-	_, err := db.exec(ctx, db.sql,
+	_, err := db.exec(ctx, db.w,
 		"INSERT INTO projects (id, org_id, name, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)",
 		p.ID, p.OrgID, p.Name, nonNil(p.WrappedKey), db.ts(p.CreatedAt))
 	if err != nil {
@@ -73,7 +73,7 @@ func (db *DB) ListProjects(ctx context.Context, orgID string) ([]*veil.Project, 
 
 // DeleteProject implements Repository.
 func (db *DB) DeleteProject(ctx context.Context, orgID, id string) error {
-	res, err := db.exec(ctx, db.sql, "DELETE FROM projects WHERE org_id = ? AND id = ?", orgID, id)
+	res, err := db.exec(ctx, db.w, "DELETE FROM projects WHERE org_id = ? AND id = ?", orgID, id)
 	if err != nil {
 		return wrap("delete project", err)
 	}

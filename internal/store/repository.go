@@ -49,7 +49,8 @@ type Repository interface {
 	DeleteProject(ctx context.Context, orgID, id string) error
 	// RewrapProjectKeys replaces every project's WrappedKey with fn's result
 	// in one transaction: if fn fails for any project nothing changes. It
-	// blocks project writes meanwhile and returns the number rewritten.
+	// blocks project writes meanwhile and returns the number rewritten. fn
+	// must not call the Repository (on SQLite it would wait for itself).
 	RewrapProjectKeys(ctx context.Context, fn func(p *veil.Project) ([]byte, error)) (int, error)
 
 	// CreateKey stores k. Prefix is unique across all projects.

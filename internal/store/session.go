@@ -47,7 +47,7 @@ func (db *DB) CreateSession(ctx context.Context, s *veil.Session) error {
 	if err := db.prepareSession(s); err != nil {
 		return err
 	}
-	if _, err := db.exec(ctx, db.sql, insertSession, db.sessionArgs(s)...); err != nil {
+	if _, err := db.exec(ctx, db.w, insertSession, db.sessionArgs(s)...); err != nil {
 		return mapErr(err, "create session", sessionConflict, projectNotFound)
 	}
 	return nil
@@ -116,7 +116,7 @@ func (db *DB) ListSessions(ctx context.Context, projectID string, limit int) ([]
 func (db *DB) UpdateSession(ctx context.Context, projectID, id string, upd veil.SessionUpdate) (*veil.Session, error) {
 	// A NULL last_seen argument makes "last_seen < NULL" NULL, which keeps
 	// the current value; so does COALESCE for url_path.
-	s, err := scanSession(db.queryRow(ctx, db.sql, `UPDATE sessions SET
+	s, err := scanSession(db.queryRow(ctx, db.w, `UPDATE sessions SET
 		events = events + ?, segments = segments + ?, errors = errors + ?,
 		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
 		url_path = COALESCE(?, url_path)
@@ -129,7 +129,7 @@ func (db *DB) UpdateSession(ctx context.Context, projectID, id string, upd veil.
 
 // DeleteSession implements Repository.
 func (db *DB) DeleteSession(ctx context.Context, projectID, id string) error {
-	res, err := db.exec(ctx, db.sql, "DELETE FROM sessions WHERE project_id = ? AND id = ?", projectID, id)
+	res, err := db.exec(ctx, db.w, "DELETE FROM sessions WHERE project_id = ? AND id = ?", projectID, id)
 	if err != nil {
 		return wrap("delete session", err)
 	}

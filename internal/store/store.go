@@ -33,7 +33,8 @@ const (
 
 // DB is a Repository over a SQLite file or a Postgres database.
 type DB struct {
-	sql     *sql.DB
+	sql     *sql.DB // reads (and everything on Postgres)
+	w       *sql.DB // writes; on SQLite a single connection, see openSQLite
 	dialect string
 	name    string // DSN with any password redacted, for error messages
 
@@ -65,6 +66,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Each pooled connection would get its own private database.
+		return nil, fmt.Errorf("open sqlite %q: in-memory and file: URIs are not supported; give a file path such as DATA/veil.db", path)
+	}
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite %q: invalid file path; give a plain file path such as DATA/veil.db", path)
 	}
@@ -80,18 +85,33 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// SQLITE_BUSY (pocketbase core/db_connect.go). _txlock=immediate makes
 	// every BeginTx a BEGIN IMMEDIATE, so read-then-write transactions take
 	// the write lock up front instead of failing to upgrade later.
-	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(ON)&_txlock=immediate"
-	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q)
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	// SQLite has one writer at a time. Writers in this process queue for
+	// the single write connection in Go instead of sleeping in SQLite's
+	// busy handler (pocketbase does the same with its "nonconcurrent" pool);
+	// busy_timeout still covers other processes. Reads use their own pool,
+	// marked query_only so a misrouted write fails loudly.
+	w, err := sql.Open("sqlite", base)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	db := &DB{sql: sdb, dialect: SQLite, name: path, Now: time.Now}
-	if err := sdb.PingContext(ctx); err != nil {
-		sdb.Close()
+	w.SetMaxOpenConns(1)
+	if err := w.PingContext(ctx); err != nil { // creates the file and sets WAL
+		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w; is it a SQLite database on a writable local disk?", path, err)
 	}
-	return db, nil
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{sql: r, w: w, dialect: SQLite, name: path, Now: time.Now}, nil
 }
 
 // checkWritable reports a readable error when the SQLite file cannot be
@@ -141,7 +161,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w; check the --database URL", name, redactErr(err, secret))
 	}
-	db := &DB{sql: sdb, dialect: Postgres, name: name, Now: time.Now}
+	db := &DB{sql: sdb, w: sdb, dialect: Postgres, name: name, Now: time.Now}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := sdb.PingContext(pctx); err != nil {
@@ -192,14 +212,22 @@ func (db *DB) Dialect() string { return db.dialect }
 
 // Ping checks that the database is reachable.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.sql.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s %s: %w", db.dialect, db.name, err)
+	for _, p := range []*sql.DB{db.sql, db.w} {
+		if err := p.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s %s: %w", db.dialect, db.name, err)
+		}
 	}
 	return nil
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.w != db.sql {
+		err = errors.Join(err, db.w.Close())
+	}
+	return err
+}
 
 // now returns db.Now in the stored precision.
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }

@@ -88,6 +88,7 @@ func TestOpen_Errors(t *testing.T) {
 		{"Empty", "", []string{"no database configured", "--database"}},
 		{"Scheme", "mysql://u:hunter2@h/db", []string{`unsupported scheme "mysql"`, "postgres://"}},
 		{"DirUnderFile", filepath.Join(file, "veil.db"), []string{"cannot create directory", "writable --data"}},
+		{"Memory", ":memory:", []string{"in-memory", "file path"}},
 		{"PathIsDir", t.TempDir(), []string{"is a directory"}},
 		{"PostgresUnreachable", "postgres://veil:hunter2@127.0.0.1:1/veil?sslmode=disable&connect_timeout=2",
 			[]string{"connect postgres", "127.0.0.1:1", "is Postgres running"}},

@@ -22,7 +22,7 @@ func (db *DB) CreateUser(ctx context.Context, u *veil.User) error {
 		u.ID = veil.NewID("usr")
 	}
 	u.CreatedAt = db.now()
-	_, err := db.exec(ctx, db.sql, `INSERT INTO users
+	_, err := db.exec(ctx, db.w, `INSERT INTO users
 		(id, email, email_key, password_hash, is_demo, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, emailKey(u.Email), u.PasswordHash, u.IsDemo, db.ts(u.CreatedAt))
 	if err != nil {
@@ -72,7 +72,7 @@ func (db *DB) CreateMembership(ctx context.Context, m *veil.Membership) error {
 		return invalidf("Unknown role %q.", m.Role)
 	}
 	m.CreatedAt = db.now()
-	_, err := db.exec(ctx, db.sql,
+	_, err := db.exec(ctx, db.w,
 		"INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
 		m.OrgID, m.UserID, string(m.Role), db.ts(m.CreatedAt))
 	if err != nil {
