@@ -83,7 +83,8 @@ func (w wrapper) ID() string { return hex.EncodeToString(w.id[:]) }
 
 // DataKey is a project data key or a session key: it seals objects, wraps
 // session keys and computes blind indexes. It is safe for concurrent use.
-// Its bytes never print: every fmt verb and slog show "[redacted]".
+// Its bytes never print: every fmt verb and slog show "[redacted]". Make
+// one with NewDataKey or an Unwrap method; the zero value is not usable.
 type DataKey struct {
 	wrapper
 	dsec hidden[dataSecrets]

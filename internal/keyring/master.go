@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,12 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Master is the key-encryption key (KEK) that wraps project data keys. It
 // is safe for concurrent use. Its bytes never print: fmt and slog show its
-// ID only.
+// ID only. Make one with NewMaster, ParseMaster or LoadMasterFile; the zero
+// value is not usable.
 type Master struct {
 	wrapper
 }
@@ -39,37 +40,39 @@ func NewMaster() *Master {
 // 32 bytes, surrounded by optional whitespace. Errors wrap ErrInvalidMaster
 // and never contain the text.
 func ParseMaster(text []byte) (*Master, error) {
-	s := strings.TrimSpace(string(text))
-	if s == "" {
+	// Work on bytes, not strings, so the key text can be cleared after.
+	s := bytes.TrimSpace(text)
+	if len(s) == 0 {
 		return nil, fmt.Errorf("%w: master key is empty — %s", ErrInvalidMaster, generateHint)
 	}
 	var (
-		raw []byte
+		raw = make([]byte, max(hex.DecodedLen(len(s)), base64.RawStdEncoding.DecodedLen(len(s))+3))
+		n   int
 		err error
 	)
+	defer clear(raw)
 	switch {
 	case len(s) == 2*KeySize && isHex(s):
-		raw, err = hex.DecodeString(s)
-	case strings.HasSuffix(s, "="):
-		raw, err = base64.StdEncoding.DecodeString(s)
+		n, err = hex.Decode(raw, s)
+	case s[len(s)-1] == '=':
+		n, err = base64.StdEncoding.Decode(raw, s)
 	default:
-		raw, err = base64.RawStdEncoding.DecodeString(s)
+		n, err = base64.RawStdEncoding.Decode(raw, s)
 	}
 	if err != nil {
 		// The decoders' errors only give an offset, but keep them out anyway.
 		return nil, fmt.Errorf("%w: master key is not base64 or 64 hex digits — %s", ErrInvalidMaster, generateHint)
 	}
-	defer clear(raw)
-	if len(raw) != KeySize {
-		return nil, fmt.Errorf("%w: master key is %d bytes, want %d — %s", ErrInvalidMaster, len(raw), KeySize, generateHint)
+	if n != KeySize {
+		return nil, fmt.Errorf("%w: master key is %d bytes, want %d — %s", ErrInvalidMaster, n, KeySize, generateHint)
 	}
-	if allZero(raw) {
+	if allZero(raw[:n]) {
 		return nil, fmt.Errorf("%w: master key is all zeros — %s", ErrInvalidMaster, generateHint)
 	}
-	return &Master{newWrapper(kindMaster, raw)}, nil
+	return &Master{newWrapper(kindMaster, raw[:n])}, nil
 }
 
-func isHex(s string) bool {
+func isHex(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {

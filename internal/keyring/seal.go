@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -39,22 +40,26 @@ var encoder = sync.OnceValue(func() *zstd.Encoder {
 	return enc
 })
 
-// decoders holds one shared decoder per output limit; DecodeAll is safe
-// for concurrent use. Callers use a handful of limits, so this stays tiny.
-var decoders sync.Map // int64 -> *zstd.Decoder
+// decoders holds shared decoders by output cap; DecodeAll is safe for
+// concurrent use. Caps are powers of two (see decoderFor), so there are
+// at most a few dozen however many limits callers pass.
+var decoders sync.Map // uint64 -> *zstd.Decoder
 
+// decoderFor returns a decoder that refuses to produce more than the
+// smallest power of two >= limit; OpenLimit checks the exact limit after.
 func decoderFor(limit int64) (*zstd.Decoder, error) {
-	if d, ok := decoders.Load(limit); ok {
+	capacity := uint64(1) << bits.Len64(uint64(limit-1))
+	if d, ok := decoders.Load(capacity); ok {
 		return d.(*zstd.Decoder), nil
 	}
 	d, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(0), // GOMAXPROCS concurrent DecodeAll calls
-		zstd.WithDecoderMaxMemory(uint64(limit)),
+		zstd.WithDecoderMaxMemory(capacity),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("zstd decoder: %w", err)
 	}
-	if prev, loaded := decoders.LoadOrStore(limit, d); loaded {
+	if prev, loaded := decoders.LoadOrStore(capacity, d); loaded {
 		d.Close()
 		return prev.(*zstd.Decoder), nil
 	}
@@ -125,7 +130,7 @@ func (dk *DataKey) OpenLimit(sealed []byte, aad AAD, limit int64) ([]byte, error
 		return nil, fmt.Errorf("open %s: %w", aad, err)
 	}
 	plain, err := dec.DecodeAll(compressed, nil)
-	if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) || int64(len(plain)) > limit {
 		return nil, fmt.Errorf("open %s: over %d bytes: %w", aad, limit, ErrTooLarge)
 	}
 	if err != nil {
