@@ -98,6 +98,16 @@ type Repository interface {
 	// means no upper bound.
 	ListEventBatches(ctx context.Context, projectID string, since, until time.Time) ([]*veil.EventBatch, error)
 
+	// CommitPack records event batches, segment index entries (skipping
+	// segments already indexed or whose session is gone) with their session
+	// counters, and the node's log checkpoint, in one transaction. It
+	// returns the number of segments newly indexed.
+	CommitPack(ctx context.Context, c *veil.PackCommit) (int, error)
+	// FindCheckpoint returns the node's log checkpoint, 0 when it has none.
+	FindCheckpoint(ctx context.Context, nodeID string) (uint64, error)
+	// ListSegments returns the session's segments in sequence order.
+	ListSegments(ctx context.Context, projectID, sessionID string) ([]*veil.Segment, error)
+
 	// AcquireLease takes or renews the named lease for holder until now+ttl.
 	// It reports false, with no error, while another holder's lease is
 	// unexpired. Safe across processes sharing the database.

@@ -34,6 +34,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"UpdateSession", testUpdateSession},
 		{"EventBatch", testEventBatch},
 		{"Lease", testLease},
+		{"CommitPack", testCommitPack},
 		{"Cascade", testCascade},
 		{"TimeRoundTrip", testTimeRoundTrip},
 	}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/veil-privacy/veil"
+)
+
+// CommitPack records a packer's work in one transaction: the event batches,
+// the segment index entries (a segment already indexed, or whose session is
+// gone, is skipped, so replaying the log is harmless) with their session
+// counters, and the node's checkpoint. It returns how many segments were new.
+func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
+	if c.NodeID == "" {
+		return 0, invalidf("Node id required.")
+	}
+	now := db.now()
+	added := 0
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		for _, b := range c.Batches {
+			if b.ID == "" {
+				b.ID = veil.NewID("evb")
+			}
+			b.CreatedAt = now
+			if _, err := db.exec(ctx, tx, `INSERT INTO event_batches
+				(id, project_id, blob_key, count, min_time, max_time, bytes, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				b.ID, b.ProjectID, b.BlobKey, b.Count, db.ts(b.MinTime), db.ts(b.MaxTime), b.Bytes, db.ts(now)); err != nil {
+				return mapErr(err, "insert event batch", "", projectNotFound)
+			}
+		}
+		for i := range c.Segments {
+			ok, err := db.insertSegment(ctx, tx, &c.Segments[i], now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				added++
+			}
+		}
+		_, err := db.exec(ctx, tx, `INSERT INTO ingest_checkpoints (node_id, lsn, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (node_id) DO UPDATE SET lsn = excluded.lsn, updated_at = excluded.updated_at`,
+			c.NodeID, int64(c.LSN), db.ts(now))
+		return wrap("save checkpoint", err)
+	})
+	return added, err
+}
+
+func (db *DB) insertSegment(ctx context.Context, tx *sql.Tx, ps *veil.PackedSegment, now time.Time) (bool, error) {
+	s := &ps.Segment
+	s.CreatedAt = now
+	res, err := db.exec(ctx, tx, `INSERT INTO segments
+		(project_id, session_id, seq, blob_key, off, len, first_ts, last_ts, events, created_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM sessions WHERE project_id = ? AND id = ?)
+		ON CONFLICT (project_id, session_id, seq) DO NOTHING`,
+		s.ProjectID, s.SessionID, s.Seq, s.BlobKey, s.Offset, s.Length, db.ts(s.FirstTS), db.ts(s.LastTS), s.Events, db.ts(now),
+		s.ProjectID, s.SessionID)
+	if err != nil {
+		return false, wrap("insert segment", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	m := ps.Meta
+	_, err = db.exec(ctx, tx, `UPDATE sessions SET
+		events = events + ?, segments = segments + 1, errors = errors + ?,
+		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
+		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
+		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
+		user_agent = CASE WHEN user_agent = '' THEN ? ELSE user_agent END,
+		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END
+		WHERE project_id = ? AND id = ?`,
+		s.Events, m.Errors, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
+		m.URLPath, m.UserAgent, m.UserIndex, s.ProjectID, s.SessionID)
+	return true, wrap("update session", err)
+}
+
+// FindCheckpoint returns the node's stored write-ahead-log position, 0 if
+// it has none.
+func (db *DB) FindCheckpoint(ctx context.Context, nodeID string) (uint64, error) {
+	var lsn int64
+	err := db.queryRow(ctx, db.sql, "SELECT lsn FROM ingest_checkpoints WHERE node_id = ?", nodeID).Scan(&lsn)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return uint64(lsn), wrap("find checkpoint", err)
+}
+
+const segmentCols = "project_id, session_id, seq, blob_key, off, len, first_ts, last_ts, events, created_at"
+
+// ListSegments returns a session's segments in sequence order.
+func (db *DB) ListSegments(ctx context.Context, projectID, sessionID string) ([]*veil.Segment, error) {
+	rows, err := db.query(ctx, db.sql, "SELECT "+segmentCols+" FROM segments WHERE project_id = ? AND session_id = ? ORDER BY seq",
+		projectID, sessionID)
+	if err != nil {
+		return nil, wrap("list segments", err)
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (*veil.Segment, error) {
+		var s veil.Segment
+		err := r.Scan(&s.ProjectID, &s.SessionID, &s.Seq, &s.BlobKey, &s.Offset, &s.Length,
+			timeCol{&s.FirstTS}, timeCol{&s.LastTS}, &s.Events, timeCol{&s.CreatedAt})
+		return &s, err
+	}, "list segments")
+}
