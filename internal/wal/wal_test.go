@@ -460,4 +460,3 @@ func writeFile(tb testing.TB, path string, b []byte) {
 		tb.Fatal(err)
 	}
 }
-
