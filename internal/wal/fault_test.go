@@ -282,4 +282,3 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
-
