@@ -96,6 +96,9 @@ func mixed(t []byte) bool {
 // end of a match, or -1.
 func (sc *scanner) wordStart(i int) int {
 	b := sc.b
+	if !isUpper(b[i]) && !lowerStarts[b[i]] {
+		return -1
+	}
 	if i+3 < len(b) && isDigit(b[i+2]) && isDigit(b[i+3]) && (isUpper(b[i]) && isUpper(b[i+1])) && sc.on(dIBAN) {
 		if e := sc.iban(i); e > 0 {
 			return e
@@ -174,6 +177,14 @@ func (sc *scanner) wordStart(i int) int {
 	}
 	return -1
 }
+
+// lowerStarts are the lower-case letters some check starts with.
+var lowerStarts = func() (t [256]bool) {
+	for _, c := range "aegxsrwhb" {
+		t[c] = true
+	}
+	return t
+}()
 
 // awsKeyID matches AWS access key ids: AKIA/ASIA/ABIA/ACCA/A3T? and 16
 // more upper-case letters or digits.

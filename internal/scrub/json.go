@@ -234,10 +234,15 @@ func (w *walker) scrubString(src []byte) ([]byte, bool) {
 	return out, true
 }
 
+var jsonStart = [256]bool{'{': true, '[': true, '"': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
 // looksJSON reports whether s is worth parsing as JSON: an object, an
 // array, or a string literal (rrweb's console plugin stores each argument
 // JSON-encoded).
 func looksJSON(s []byte) bool {
+	if len(s) < 2 || !jsonStart[s[0]] {
+		return false
+	}
 	s = bytes.TrimSpace(s)
 	if len(s) < 2 {
 		return false

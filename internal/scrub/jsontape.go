@@ -1,6 +1,7 @@
 package scrub
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -170,12 +171,32 @@ var strClass = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	lo7 = 0x0101010101010101
+	hi1 = 0x8080808080808080
+)
+
+// swarSpecial reports whether any byte of x is a control byte, '"', '\\'
+// or non-ASCII.
+func swarSpecial(x uint64) bool {
+	ctl := (x - 0x20*lo7) & ^x & hi1
+	q := x ^ ('"' * lo7)
+	bs := x ^ ('\\' * lo7)
+	quote := (q - lo7) & ^q & hi1
+	back := (bs - lo7) & ^bs & hi1
+	return (ctl|quote|back|x&hi1) != 0
+}
+
 // parseString parses the string starting with the quote at i.
 func parseString(b []byte, i int, tape []tok) ([]tok, int, error) {
 	s := i + 1
 	j := s
 	esc, high := false, false
 	for {
+		// Eight bytes at a time while none is special (SWAR), then bytewise.
+		for j+8 <= len(b) && !swarSpecial(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+		}
 		for j < len(b) && !strClass[b[j]] {
 			j++
 		}

@@ -391,10 +391,33 @@ func init() {
 	}
 }
 
+// schemaTable is an open-addressing copy of schemaKeys: a lookup costs a
+// hash of three bytes and one comparison, cheaper than a Go map.
+var schemaTable [512]string
+
+func schemaHash(k []byte) int {
+	return (len(k)*131 + int(k[0])*31 + int(k[len(k)-1])*7 + int(k[len(k)/2])) & 511
+}
+
+func init() {
+	for k := range schemaKeys {
+		h := schemaHash([]byte(k))
+		for schemaTable[h] != "" {
+			h = (h + 1) & 511
+		}
+		schemaTable[h] = k
+	}
+}
+
 // schemaKey reports whether key is one of schemaKeys.
 func schemaKey(key []byte) bool {
-	if len(key) > 16 {
+	if len(key) == 0 || len(key) > 16 {
 		return false
 	}
-	return schemaKeys[string(key)]
+	for h := schemaHash(key); schemaTable[h] != ""; h = (h + 1) & 511 {
+		if schemaTable[h] == string(key) {
+			return true
+		}
+	}
+	return false
 }
