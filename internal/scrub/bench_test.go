@@ -52,7 +52,7 @@ func eventBatch(n int) []byte {
 			"properties": map[string]any{"product_id": g.digits(8), "sku": g.negative("product_code"), "price": g.n(1, 500),
 				"currency": "USD", "name": g.words(3), "url": "https://shop.example.com/p/" + g.digits(6) + "?ref=email"},
 			"context": map[string]any{"library": map[string]any{"name": "analytics.js", "version": "4.1.0"},
-				"page": map[string]any{"path": "/products", "title": g.words(4), "referrer": "https://www.example.org/"},
+				"page":      map[string]any{"path": "/products", "title": g.words(4), "referrer": "https://www.example.org/"},
 				"userAgent": g.negative("version"), "locale": "en-US"},
 		})
 	}

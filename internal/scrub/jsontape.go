@@ -184,7 +184,7 @@ func swarSpecial(x uint64) bool {
 	bs := x ^ ('\\' * lo7)
 	quote := (q - lo7) & ^q & hi1
 	back := (bs - lo7) & ^bs & hi1
-	return (ctl|quote|back|x&hi1) != 0
+	return (ctl | quote | back | x&hi1) != 0
 }
 
 // parseString parses the string starting with the quote at i.
