@@ -10,12 +10,11 @@ import (
 // Errors returned for input that cannot be scrubbed. They are wrapped with
 // detail (offset, limit); test with errors.Is.
 var (
-	ErrInvalidJSON  = errors.New("invalid JSON")
-	ErrInvalidUTF8  = errors.New("invalid UTF-8 in JSON string")
-	ErrTooLarge     = errors.New("input too large")
-	ErrTooDeep      = errors.New("JSON nested too deeply")
-	ErrRRWebShape   = errors.New("rrweb input must be a JSON array of events")
-	errNotConverged = errors.New("scrub did not converge")
+	ErrInvalidJSON = errors.New("invalid JSON")
+	ErrInvalidUTF8 = errors.New("invalid UTF-8 in JSON string")
+	ErrTooLarge    = errors.New("input too large")
+	ErrTooDeep     = errors.New("JSON nested too deeply")
+	ErrRRWebShape  = errors.New("rrweb input must be a JSON array of events")
 )
 
 // Scrubber applies one project's Rules. It is compiled once by New and is
