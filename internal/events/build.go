@@ -92,7 +92,7 @@ func (p *parser) build(implied string) (*Request, error) {
 	n := len(p.msgs)
 	req := &Request{Messages: make([]Message, n)}
 	p.out = make([]byte, 0, len(p.s.b)+n*300)
-	p.strs = make([]byte, 0, n*64)
+	p.strs = make([]byte, 0, n*128)
 	if cap(p.refs) < n {
 		p.refs = make([][nStr]strRef, n)
 	}

@@ -97,9 +97,9 @@ type parser struct {
 	hasEnvCtx, hasEnvInteg  bool
 	hasEnvSentAt, hasEnvKey bool
 
-	cls  []int8   // field class of each member of the current message
-	out  []byte   // stored JSON of every message (not pooled)
-	strs []byte   // string fields of every message (not pooled)
+	cls  []int8 // field class of each member of the current message
+	out  []byte // stored JSON of every message (not pooled)
+	strs []byte // string fields of every message (not pooled)
 
 	rnd    [16 * 64]byte // randomness for message ids
 	rndPos int

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -56,6 +58,11 @@ func skipWS(b []byte, i int) int {
 	}
 	return i
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
 
 // strPlain marks ASCII bytes that need no attention inside a string.
 var strPlain = func() (t [256]bool) {
@@ -144,12 +151,24 @@ func (s *scanner) str(i int) (end int, esc bool) {
 	b, start := s.b, i
 	i++
 	for i < len(b) {
-		c := b[i]
-		if strPlain[c] {
+		if i+8 <= len(b) {
+			// Test 8 bytes at once for a byte below 0x20, '"', '\\' or
+			// non-ASCII. A borrow can flag a byte above a real hit, never
+			// below it, so the lowest flag is the first special byte.
+			w := binary.LittleEndian.Uint64(b[i:])
+			q := w ^ (lsb * '"')
+			e := w ^ (lsb * '\\')
+			m := ((w-lsb*0x20)&^w | (q-lsb)&^q | (e-lsb)&^e | w) & msb
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else if strPlain[b[i]] {
 			i++
 			continue
 		}
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			if s.maxStr > 0 && i-start-1 > s.maxStr {
 				return s.fail(errString, start), false
