@@ -1,7 +1,13 @@
 package main
 
-import "context"
+import (
+	"context"
 
+	"github.com/veil-privacy/veil/internal/scrub/scrubcli"
+)
+
+// runScrub handles `veil scrub`: scrub stdin to stdout with the built-in or
+// given rules, per-detector counts on stderr.
 func runScrub(ctx context.Context, c *cli, args []string) error {
-	return usagef("scrub: not available in this build yet")
+	return scrubcli.Run(args, c.stdin, c.stdout, c.stderr)
 }

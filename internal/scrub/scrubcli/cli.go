@@ -55,14 +55,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	format := fs.String("format", "text", "")
 	rulesFile := fs.String("rules", "", "")
 	project := fs.String("project", "", "")
-	printUsage := func() { fmt.Fprintf(stderr, usage, strings.Join(scrub.Detectors(), ", ")) }
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage()
+		if errors.Is(err, flag.ErrHelp) { // asked for: usage on stdout
+			fmt.Fprintf(stdout, usage, strings.Join(scrub.Detectors(), ", "))
 			return flag.ErrHelp
 		}
-		printUsage()
-		return fmt.Errorf("veil scrub: %w", err)
+		return fmt.Errorf("veil scrub: %w (see `veil scrub --help`)", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("veil scrub: unexpected argument %q (input is read from stdin)", fs.Arg(0))

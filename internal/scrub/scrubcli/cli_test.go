@@ -57,7 +57,7 @@ func TestRun(t *testing.T) {
 		}
 	})
 	t.Run("Help", func(t *testing.T) {
-		_, usage, err := run(t, "", "--help")
+		usage, _, err := run(t, "", "--help")
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(usage, "--project ID") || !strings.Contains(usage, "not stored") {
 			t.Errorf("err=%v usage=%q", err, usage)
 		}
