@@ -21,3 +21,7 @@ const (
 	HeaderSize  = headerSize
 	FrameHeader = frameHeader
 )
+
+// SetAllocHook makes the log report the size of every record buffer it
+// allocates while reading.
+func SetAllocHook(o *Options, fn func(n int)) { o.allocHook = fn }

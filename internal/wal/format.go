@@ -119,8 +119,8 @@ type frameReader struct {
 
 const readChunk = 256 << 10
 
-func newFrameReader(r io.ReaderAt, end int64, maxRecord int) *frameReader {
-	return &frameReader{r: r, off: headerSize, end: end, maxRecord: maxRecord, bufOff: headerSize}
+func (l *Log) newFrameReader(r io.ReaderAt, end int64) *frameReader {
+	return &frameReader{r: r, off: headerSize, end: end, maxRecord: l.opts.MaxRecord, bufOff: headerSize, alloc: l.opts.allocHook}
 }
 
 // view returns n bytes at file offset off, reading through a window so that
@@ -146,8 +146,10 @@ func (fr *frameReader) view(off int64, n int) ([]byte, error) {
 		return p, nil
 	}
 	size := min(int64(readChunk), fr.end-off)
-	if cap(fr.buf) < readChunk {
-		fr.buf = make([]byte, readChunk)
+	if fr.buf == nil {
+		// Sized by the file, never by a length field: the first window
+		// is the largest one needed.
+		fr.buf = make([]byte, size)
 	}
 	fr.buf = fr.buf[:size]
 	if m, err := fr.r.ReadAt(fr.buf, off); m < len(fr.buf) {

@@ -82,7 +82,7 @@ func (l *Log) loadSegment(base LSN, last bool) (*segment, error) {
 	}
 
 	seg := &segment{base: base, path: path}
-	fr := newFrameReader(f, size, l.opts.MaxRecord)
+	fr := l.newFrameReader(f, size)
 	for {
 		_, _, err := fr.next()
 		if err == nil {
@@ -101,7 +101,7 @@ func (l *Log) loadSegment(base LSN, last bool) (*segment, error) {
 			return nil, fmt.Errorf("%w: %s offset %d: %s (%d bytes follow; not a torn write)",
 				ErrCorrupt, path, fr.off, ferr.reason, tail)
 		}
-		if err := truncateTail(path, fr.off); err != nil {
+		if err := truncateTail(path, fr.off, !l.opts.NoSync); err != nil {
 			return nil, err
 		}
 		l.logger.Warn("truncated torn tail of last segment",
@@ -114,14 +114,14 @@ func (l *Log) loadSegment(base LSN, last bool) (*segment, error) {
 	return seg, nil
 }
 
-// truncateTail cuts path at size and makes that durable.
-func truncateTail(path string, size int64) error {
+// truncateTail cuts path at size and, if sync, makes that durable.
+func truncateTail(path string, size int64, sync bool) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("wal: truncate torn tail: %w", err)
 	}
 	err = f.Truncate(size)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -57,7 +57,7 @@ func (l *Log) replaySegment(v segView, from LSN, fn func(LSN, []byte) error) err
 		return fmt.Errorf("wal: replay: %w", err)
 	}
 	defer f.Close()
-	fr := newFrameReader(f, v.size, l.opts.MaxRecord)
+	fr := l.newFrameReader(f, v.size)
 	lsn := v.seg.base
 	for range v.count {
 		if lsn < from {
