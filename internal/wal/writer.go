@@ -26,6 +26,7 @@ type writer struct {
 	batch     []*request
 	iov       [][]byte
 	nextBatch *request // received but did not fit in the last batch
+	failed    int      // group commits failed in a row
 }
 
 var errNoRecords = errors.New("wal: append: no records")
@@ -133,11 +134,19 @@ func (l *Log) commit(batch []*request, bytes int) {
 		l.mu.Lock()
 		l.stats.Failures++
 		l.mu.Unlock()
-		l.logger.Error("group commit failed", "records_bytes", bytes, "appends", len(batch), "err", err)
+		// Log the first failure of a run, not each one of a disk-full storm.
+		if w.failed == 0 {
+			l.logger.Error("log unavailable: group commit failed", "bytes", bytes, "appends", len(batch), "err", err)
+		}
+		w.failed++
 		for _, r := range batch {
 			r.done <- err
 		}
 		return
+	}
+	if w.failed > 0 {
+		l.logger.Info("log available again", "failed_commits", w.failed)
+		w.failed = 0
 	}
 	lsn := w.next
 	for _, r := range batch {
