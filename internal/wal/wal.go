@@ -111,7 +111,7 @@ type Stats struct {
 	Appends  uint64 // successful Append calls
 	Records  uint64 // records made durable
 	Bytes    uint64 // bytes written by successful group commits, framing included
-	Syncs    uint64 // successful group commits: one write and one fdatasync each
+	Syncs    uint64 // successful group commits: one write and one fdatasync each (no fdatasync with NoSync)
 	Failures uint64 // group commits that failed (ErrUnavailable)
 
 	// TruncatedBytes is the size of the torn tail that Open cut off the

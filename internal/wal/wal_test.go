@@ -98,6 +98,7 @@ func TestLog_AppendReplay(t *testing.T) {
 		{name: "MaxRecord", opts: wal.Options{MaxRecord: 1000}, calls: [][]int{{1000}, {999, 1000}}},
 		{name: "RollSegments", opts: wal.Options{SegmentSize: 1024}, calls: repeat([]int{300}, 20), wantSeg: 7},
 		{name: "CallLargerThanSegment", opts: wal.Options{SegmentSize: 1024}, calls: [][]int{{100}, {3000}, {100}}, wantSeg: 3},
+		{name: "LargeRecords", calls: [][]int{{300_000}, {10}, {600_000, 5}, {1 << 20}}},
 		{name: "NoSync", opts: wal.Options{NoSync: true, SegmentSize: 2048}, calls: repeat([]int{100, 200}, 30)},
 	}
 	for _, tt := range tests {
