@@ -32,8 +32,13 @@ deps-apt:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
-deps-go: $(VERSITYGW)
+deps-go: $(VERSITYGW) test/segment-node/node_modules
 	$(GO) mod download
+
+# Segment's own Node library, for the compatibility test (pinned by package-lock.json).
+test/segment-node/node_modules: test/segment-node/package-lock.json
+	cd test/segment-node && npm ci --no-audit --no-fund
+	touch $@
 
 $(VERSITYGW):
 	@echo "building versitygw $(VERSITYGW_VERSION) (S3-compatible test server; a few minutes the first time)"

@@ -99,5 +99,3 @@ func lostKey(t *testing.T, src string) string {
 	}
 	return dst
 }
-
-

@@ -38,6 +38,7 @@ func commands() []command {
 		{"doctor", "report the security posture of an installation", runDoctor},
 		{"project", "create and list projects", runProject},
 		{"key", "manage write keys and the master key", runKey},
+		{"export", "export stored events or a session replay (decrypted)", runExport},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
 		{"version", "print the version", runVersion},
 	}

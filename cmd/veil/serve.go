@@ -27,7 +27,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	defer st.Close()
 
+	reg := server.NewRegistry()
 	srv := server.New(server.Options{
+		Registry:    reg,
 		Addr:        cfg.Addr,
 		MetricsAddr: cfg.MetricsAddr,
 		TLSCert:     cfg.TLSCert,
@@ -59,10 +61,19 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		printDemo(c.stdout, demo, baseURL)
 	}
 	srv.Handle("GET /{$}", homeHandler(demo, baseURL))
+	ing, err := startIngest(ctx, st, srv, reg, log)
+	if err != nil {
+		return err
+	}
 	log.Info("veil serving", "addr", srv.Addr(), "base_url", baseURL, "tls", srv.TLS(),
 		"database", st.db.Dialect(), "metrics_addr", srv.MetricsAddr(), "master_key_id", st.master.ID(), "version", versionString())
-	if err := srv.Serve(ctx); err != nil {
-		return err
+	serveErr := srv.Serve(ctx)
+	// In-flight requests are done: pack what the log holds, then close it.
+	if err := ing.stop(); err != nil {
+		log.Error("stopping ingest", "err", err)
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	log.Info("veil stopped")
 	return nil

@@ -97,12 +97,9 @@ func (s *storage) provisioner() *provision.Service {
 	return &provision.Service{Store: s.db, Master: s.master}
 }
 
-// ensureDataDir creates the data directory (0700) when something lives in
-// it, and checks it is writable.
+// ensureDataDir creates the data directory (0700) and checks it is
+// writable. Even in scale-out mode it holds this node's write-ahead log.
 func ensureDataDir(cfg *config.Config) error {
-	if !cfg.Embedded() && cfg.Blobs != "" && (cfg.MasterKeyFile != "" || cfg.MasterKey != "") {
-		return nil // nothing of ours lives in --data
-	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("data directory %s cannot be created: %v — choose another with --data or fix its permissions", cfg.Data, unwrapPath(err))
 	}

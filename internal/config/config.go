@@ -33,6 +33,9 @@ type Config struct {
 	TLSKey        string
 	TLSACMEDomain string
 	Demo          bool
+	WALDir        string  // "" = DATA/wal
+	RatePerKey    float64 // ingest requests per second per write key (0 = unlimited)
+	RatePerIP     float64 // ingest requests per second per client IP (0 = unlimited)
 
 	// Logging.
 	LogFormat string
@@ -42,10 +45,12 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Data:      "./veil-data",
-		Addr:      "127.0.0.1:8080",
-		LogFormat: "text",
-		LogLevel:  "info",
+		Data:       "./veil-data",
+		Addr:       "127.0.0.1:8080",
+		LogFormat:  "text",
+		LogLevel:   "info",
+		RatePerKey: 5000,
+		RatePerIP:  5000,
 	}
 }
 
@@ -74,6 +79,17 @@ func (c *Config) BindServer(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM); needs --tls-cert")
 	fs.StringVar(&c.TLSACMEDomain, "tls-acme-domain", c.TLSACMEDomain, "obtain a certificate for this domain automatically (ACME, TLS-ALPN-01)")
+	fs.StringVar(&c.WALDir, "wal-dir", c.WALDir, "ingest write-ahead log directory, on a local disk of this node (default DATA/wal)")
+	fs.Float64Var(&c.RatePerKey, "rate-per-key", c.RatePerKey, "ingest requests per second allowed per write key (0 = unlimited)")
+	fs.Float64Var(&c.RatePerIP, "rate-per-ip", c.RatePerIP, "ingest requests per second allowed per client IP (0 = unlimited)")
+}
+
+// WALPath returns the ingest write-ahead log directory.
+func (c *Config) WALPath() string {
+	if c.WALDir != "" {
+		return c.WALDir
+	}
+	return filepath.Join(c.Data, "wal")
 }
 
 // ApplyEnv sets every flag of fs that was not given on the command line from
@@ -187,6 +203,9 @@ func (c *Config) ValidateServer() error {
 		if _, err := os.Stat(f); err != nil {
 			errs = append(errs, fmt.Errorf("TLS file %s: %w", f, unwrapPathErr(err)))
 		}
+	}
+	if c.RatePerKey < 0 || c.RatePerIP < 0 {
+		errs = append(errs, errors.New("--rate-per-key and --rate-per-ip must be 0 (unlimited) or positive"))
 	}
 	if c.BaseURL != "" {
 		u, err := url.Parse(c.BaseURL)

@@ -1,0 +1,141 @@
+package ingest
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/keyring"
+)
+
+// project is a project with its unwrapped data key, cached in memory.
+type project struct {
+	id, orgID string
+	dek       *keyring.DataKey
+}
+
+// keyCache unwraps project keys once and keeps session keys of active
+// sessions (bounded LRU), so the hot path does no key unwrapping.
+type keyCache struct {
+	store  Store
+	master *keyring.Master
+
+	mu       sync.Mutex
+	projects map[string]*project
+	sessions map[string]*list.Element // "project/session" -> *sessionEntry
+	lru      *list.List
+	max      int
+}
+
+type sessionEntry struct {
+	id string
+	sk *keyring.DataKey
+}
+
+func newKeyCache(st Store, m *keyring.Master, maxSessions int) *keyCache {
+	return &keyCache{store: st, master: m, projects: map[string]*project{}, sessions: map[string]*list.Element{}, lru: list.New(), max: maxSessions}
+}
+
+// ProjectKeyAAD must match provision.ProjectKeyAAD (duplicated to keep
+// ingest free of the provisioning service).
+func projectKeyAAD(orgID, projectID string) keyring.AAD {
+	return keyring.AAD{Org: orgID, Project: projectID, Kind: "project-key", ID: projectID}
+}
+
+// SessionKeyAAD binds a wrapped session key to its session.
+func SessionKeyAAD(orgID, projectID, sessionID string) keyring.AAD {
+	return keyring.AAD{Org: orgID, Project: projectID, Kind: "session-key", ID: sessionID}
+}
+
+func (c *keyCache) project(ctx context.Context, id string) (*project, error) {
+	c.mu.Lock()
+	p := c.projects[id]
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	vp, err := c.store.FindProjectByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	dek, err := c.master.Unwrap(vp.WrappedKey, projectKeyAAD(vp.OrgID, vp.ID))
+	if err != nil {
+		return nil, fmt.Errorf("unwrap project key %s: %w", vp.ID, err)
+	}
+	p = &project{id: vp.ID, orgID: vp.OrgID, dek: dek}
+	c.mu.Lock()
+	c.projects[id] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// forgetProject drops a cached project key (project deleted or shredded).
+func (c *keyCache) forgetProject(id string) {
+	c.mu.Lock()
+	delete(c.projects, id)
+	c.mu.Unlock()
+}
+
+// sessionKey returns the key of a session, creating the session (with a
+// new wrapped key) in the store on first sight. The wrapped key is durable
+// before any segment sealed with it is acknowledged.
+func (c *keyCache) sessionKey(ctx context.Context, p *project, sessionID string, init func(*veil.Session)) (*keyring.DataKey, bool, error) {
+	ck := p.id + "/" + sessionID
+	c.mu.Lock()
+	if e, ok := c.sessions[ck]; ok {
+		c.lru.MoveToFront(e)
+		sk := e.Value.(*sessionEntry).sk
+		c.mu.Unlock()
+		return sk, false, nil
+	}
+	c.mu.Unlock()
+
+	aad := SessionKeyAAD(p.orgID, p.id, sessionID)
+	created := false
+	s, err := c.store.FindSession(ctx, p.id, sessionID)
+	if veil.ErrorCode(err) == veil.ENOTFOUND {
+		sk := keyring.NewDataKey()
+		wrapped, werr := p.dek.WrapKey(sk, aad)
+		if werr != nil {
+			return nil, false, werr
+		}
+		s = &veil.Session{ID: sessionID, ProjectID: p.id, WrappedKey: wrapped}
+		if init != nil {
+			init(s)
+		}
+		err = c.store.CreateSession(ctx, s)
+		created = err == nil
+		if veil.ErrorCode(err) == veil.ECONFLICT { // another request or node won the race
+			s, err = c.store.FindSession(ctx, p.id, sessionID)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	sk, err := p.dek.UnwrapKey(s.WrappedKey, aad)
+	if err != nil {
+		return nil, false, fmt.Errorf("unwrap session key: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.sessions[ck]; !ok {
+		c.sessions[ck] = c.lru.PushFront(&sessionEntry{id: ck, sk: sk})
+		for c.lru.Len() > c.max {
+			old := c.lru.Remove(c.lru.Back()).(*sessionEntry)
+			delete(c.sessions, old.id)
+		}
+	}
+	return sk, created, nil
+}
+
+// forgetSession drops a cached session key (session deleted: shredded).
+func (c *keyCache) forgetSession(projectID, sessionID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.sessions[projectID+"/"+sessionID]; ok {
+		c.lru.Remove(e)
+		delete(c.sessions, projectID+"/"+sessionID)
+	}
+}

@@ -1,0 +1,240 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/blob"
+	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/wal"
+)
+
+// Packer moves records from the write-ahead log into long-term storage:
+// events of one project become one sealed batch object, replay segments of
+// one project are concatenated into one pack object (each segment keeps its
+// own seal, so the byte-range index can serve one segment alone). The
+// blobs are written first, then one store transaction records their index
+// and the log position covered; only then is the log trimmed. A crash
+// anywhere repeats the work without storing anything twice.
+type Packer struct {
+	Log      Log
+	Store    Store
+	Blobs    blob.Bucket
+	NodeID   string
+	Logger   *slog.Logger
+	Interval time.Duration // between rounds when idle (default 1s)
+	MaxBytes int           // records per round, in bytes (default 32 MiB)
+	Metrics  *Metrics
+
+	keys *keyCache
+	next wal.LSN // first LSN not yet packed
+	kick chan struct{}
+}
+
+// NewPacker returns a packer sharing h's key cache.
+func (h *Handler) NewPacker(log Log, blobs blob.Bucket, nodeID string) *Packer {
+	return &Packer{Log: log, Store: h.store, Blobs: blobs, NodeID: nodeID, Logger: h.log, Metrics: h.metrics,
+		keys: h.keys, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a round soon (e.g. after a burst of appends).
+func (p *Packer) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run packs until ctx ends, then does a last round so a clean shutdown
+// leaves the log empty.
+func (p *Packer) Run(ctx context.Context) error {
+	if p.Interval == 0 {
+		p.Interval = time.Second
+	}
+	cp, err := p.Store.FindCheckpoint(ctx, p.NodeID)
+	if err != nil {
+		return fmt.Errorf("read ingest checkpoint: %w", err)
+	}
+	p.next = wal.LSN(cp)
+	t := time.NewTicker(p.Interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := p.Round(context.WithoutCancel(ctx))
+			if err != nil {
+				p.Metrics.packErrors.Inc()
+				p.Logger.Error("packing the write-ahead log failed; will retry", "err", err)
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if _, err := p.Round(context.Background()); err != nil {
+				p.Logger.Error("final pack round failed; the log keeps the data for the next start", "err", err)
+			}
+			return nil
+		case <-t.C:
+		case <-p.kick:
+		}
+	}
+}
+
+var errRoundFull = errors.New("round full")
+
+// pending accumulates one project's work in a round.
+type pending struct {
+	proj     *project
+	events   bytes.Buffer
+	count    int
+	min, max time.Time
+	pack     bytes.Buffer
+	segs     []veil.PackedSegment
+}
+
+// Round packs the records after the last checkpoint, up to MaxBytes, and
+// returns how many records it consumed.
+func (p *Packer) Round(ctx context.Context) (int, error) {
+	if p.MaxBytes == 0 {
+		p.MaxBytes = 32 << 20
+	}
+	work := map[string]*pending{}
+	var last wal.LSN
+	n, size := 0, 0
+	err := p.Log.Replay(p.next, func(lsn wal.LSN, b []byte) error {
+		if lsn < p.next {
+			return nil
+		}
+		if size > p.MaxBytes {
+			return errRoundFull
+		}
+		last, n, size = lsn, n+1, size+len(b)
+		if err := p.add(ctx, work, lsn, b); err != nil {
+			// Unreadable records cannot be stored; count and skip them
+			// rather than block everything behind them.
+			p.Metrics.packErrors.Inc()
+			p.Logger.Error("dropping unreadable log record", "lsn", uint64(lsn), "err", err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRoundFull) {
+		return 0, fmt.Errorf("replay log: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	commit := &veil.PackCommit{NodeID: p.NodeID, LSN: uint64(last + 1)}
+	for _, w := range work {
+		if err := p.flush(ctx, w, commit); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := p.Store.CommitPack(ctx, commit); err != nil {
+		return 0, fmt.Errorf("commit pack: %w", err)
+	}
+	p.next = last + 1
+	if err := p.Log.Trim(p.next); err != nil {
+		p.Logger.Warn("trim write-ahead log", "err", err)
+	}
+	return n, nil
+}
+
+func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN, b []byte) error {
+	rec, err := decodeRecord(b)
+	if err != nil {
+		return err
+	}
+	w := work[rec.projectID]
+	if w == nil {
+		proj, err := p.keys.project(ctx, rec.projectID)
+		if veil.ErrorCode(err) == veil.ENOTFOUND {
+			return nil // project deleted since: its data is gone by design
+		} else if err != nil {
+			return err
+		}
+		w = &pending{proj: proj}
+		work[rec.projectID] = w
+	}
+	switch rec.kind {
+	case kindEvents:
+		plain, err := w.proj.dek.Open(rec.body, eventsAAD(rec.orgID, rec.projectID, rec.id))
+		if err != nil {
+			return fmt.Errorf("open events record: %w", err)
+		}
+		if len(plain) < 16 {
+			return errBadRecord
+		}
+		lo := time.UnixMicro(int64(binary.BigEndian.Uint64(plain[0:8])))
+		hi := time.UnixMicro(int64(binary.BigEndian.Uint64(plain[8:16])))
+		lines := plain[16:]
+		w.events.Write(lines)
+		w.count += bytes.Count(lines, []byte{'\n'})
+		if w.min.IsZero() || lo.Before(w.min) {
+			w.min = lo
+		}
+		if hi.After(w.max) {
+			w.max = hi
+		}
+		p.Metrics.packed.WithLabelValues("events").Inc()
+	case kindSegment:
+		mj, err := w.proj.dek.Open(rec.meta, segmentMetaAAD(rec.orgID, rec.projectID, rec.id))
+		if err != nil {
+			return fmt.Errorf("open segment meta: %w", err)
+		}
+		var m segmentMeta
+		if err := json.Unmarshal(mj, &m); err != nil {
+			return fmt.Errorf("decode segment meta: %w", err)
+		}
+		w.segs = append(w.segs, veil.PackedSegment{
+			Segment: veil.Segment{ProjectID: rec.projectID, SessionID: rec.sessionID, Seq: rec.seq,
+				Offset: int64(w.pack.Len()), Length: int64(len(rec.body)),
+				FirstTS: time.UnixMilli(m.FirstTS), LastTS: time.UnixMilli(m.LastTS), Events: m.Events},
+			Meta: veil.SegmentMeta{Errors: m.Errors, URLPath: m.URLPath, UserAgent: m.UserAgent, UserIndex: m.UserIndex},
+		})
+		w.pack.Write(rec.body) // still sealed by the session key
+		p.Metrics.packed.WithLabelValues("segment").Inc()
+	}
+	return nil
+}
+
+// flush writes a project's batch and pack objects and adds them to commit.
+func (p *Packer) flush(ctx context.Context, w *pending, commit *veil.PackCommit) error {
+	if w.count > 0 {
+		id := veil.NewID("evb")
+		key := fmt.Sprintf("p/%s/events/%s/%s", w.proj.id, w.min.UTC().Format("2006-01-02"), id)
+		sealed, err := w.proj.dek.Seal(w.events.Bytes(), EventBatchAAD(w.proj.orgID, w.proj.id, id))
+		if err != nil {
+			return fmt.Errorf("seal event batch: %w", err)
+		}
+		if err := p.Blobs.Put(ctx, key, sealed); err != nil {
+			return fmt.Errorf("put event batch: %w", err)
+		}
+		commit.Batches = append(commit.Batches, &veil.EventBatch{ID: id, ProjectID: w.proj.id, BlobKey: key,
+			Count: w.count, MinTime: w.min, MaxTime: w.max, Bytes: int64(len(sealed))})
+	}
+	if len(w.segs) > 0 {
+		key := fmt.Sprintf("p/%s/packs/%s", w.proj.id, veil.NewID("pk"))
+		if err := p.Blobs.Put(ctx, key, w.pack.Bytes()); err != nil {
+			return fmt.Errorf("put segment pack: %w", err)
+		}
+		for i := range w.segs {
+			w.segs[i].BlobKey = key
+		}
+		commit.Segments = append(commit.Segments, w.segs...)
+	}
+	return nil
+}
+
+// EventBatchAAD binds a sealed event batch object to its project and id.
+func EventBatchAAD(orgID, projectID, batchID string) keyring.AAD {
+	return keyring.AAD{Org: orgID, Project: projectID, Kind: "events", ID: batchID}
+}

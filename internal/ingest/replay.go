@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/keyring"
+)
+
+// SegmentAAD binds a sealed replay segment to its session and sequence
+// number; it is sealed once at ingest and stored as is in a pack.
+func SegmentAAD(orgID, projectID, sessionID string, seq int64) keyring.AAD {
+	return keyring.AAD{Org: orgID, Project: projectID, Kind: "segment", ID: sessionID + "/" + strconv.FormatInt(seq, 10)}
+}
+
+func segmentMetaAAD(orgID, projectID, recID string) keyring.AAD {
+	return keyring.AAD{Org: orgID, Project: projectID, Kind: "wal-segment-meta", ID: recID}
+}
+
+// segmentMeta travels sealed in the log from ingest to the packer.
+type segmentMeta struct {
+	FirstTS   int64  `json:"first_ts"` // unix ms, as rrweb timestamps
+	LastTS    int64  `json:"last_ts"`
+	Events    int64  `json:"events"`
+	Errors    int64  `json:"errors"`
+	URLPath   string `json:"url_path,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	UserIndex string `json:"user_index,omitempty"`
+}
+
+// replayBody is the JSON a replay upload carries: rrweb events and page
+// metadata. A bare JSON array of events is accepted too.
+type replayBody struct {
+	Events json.RawMessage `json:"events"`
+	Meta   struct {
+		URL    string `json:"url"`
+		UserID string `json:"userId"`
+	} `json:"meta"`
+}
+
+// rrwebEvent is the part of an rrweb event the summary reads.
+type rrwebEvent struct {
+	Type      int   `json:"type"`
+	Timestamp int64 `json:"timestamp"`
+	Data      struct {
+		Href    string `json:"href"`   // Meta (4)
+		Plugin  string `json:"plugin"` // Plugin (6)
+		Payload struct {
+			Level string `json:"level"`
+		} `json:"payload"`
+	} `json:"data"`
+}
+
+const maxSessionIDLen = 64
+
+// validSessionID accepts the ids SDKs generate (UUIDs, ULIDs, base32).
+func validSessionID(s string) bool {
+	if len(s) < 8 || len(s) > maxSessionIDLen {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// handleReplay handles "POST /v1/replay?session=SID&seq=N": authenticate →
+// read within limits (bounded gunzip) → validate → scrub → seal with the
+// session key → append to the log (durable) → 200. (project, session, seq)
+// is idempotent: a repeated upload is acknowledged and stored once.
+func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string) (*principal, error) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	sid := q.Get("session")
+	if !validSessionID(sid) {
+		return nil, veil.Errorf(veil.EINVALID, "Query parameter session must be 8-64 letters, digits, '-' or '_'.")
+	}
+	seq, err := strconv.ParseInt(q.Get("seq"), 10, 64)
+	if err != nil || seq < 0 || seq > 1<<40 {
+		return nil, veil.Errorf(veil.EINVALID, "Query parameter seq must be a non-negative integer.")
+	}
+	p, err := h.authenticate(ctx, r, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := h.allowKey(p); err != nil {
+		return p, err
+	}
+	body, err := readBody(r, h.opts.ReplayLimits, "Replay segment")
+	if err != nil {
+		return p, err
+	}
+	var rb replayBody
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		rb.Events = trimmed
+	} else if err := json.Unmarshal(body, &rb); err != nil {
+		return p, veil.Errorf(veil.EINVALID, "Replay body must be a JSON array of rrweb events or {\"events\":[…],\"meta\":{…}}.")
+	}
+	if len(rb.Events) == 0 || rb.Events[0] != '[' {
+		return p, veil.Errorf(veil.EINVALID, "Replay body has no events array.")
+	}
+	clean, rep, err := h.opts.Scrubber.RRWeb(rb.Events)
+	if err != nil {
+		return p, veil.Errorf(veil.EINVALID, "Replay events are not valid rrweb JSON (%v).", err)
+	}
+	h.observe(rep)
+	meta, err := h.summarize(clean, rb.Meta.URL, r.UserAgent())
+	if err != nil {
+		return p, err
+	}
+	if rb.Meta.UserID != "" {
+		meta.UserIndex = p.project.dek.BlindIndex("user_id", rb.Meta.UserID)
+	}
+	sk, _, err := h.keys.sessionKey(ctx, p.project, sid, func(s *veil.Session) {
+		s.FirstSeen = time.UnixMilli(meta.FirstTS)
+		s.LastSeen = time.UnixMilli(meta.FirstTS)
+	})
+	if err != nil {
+		return p, err
+	}
+	rec := &record{kind: kindSegment, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id, sessionID: sid, seq: seq}
+	if rec.body, err = sk.Seal(clean, SegmentAAD(rec.orgID, rec.projectID, sid, seq)); err != nil {
+		return p, fmt.Errorf("seal segment: %w", err)
+	}
+	mj, _ := json.Marshal(meta)
+	if rec.meta, err = p.project.dek.Seal(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
+		return p, fmt.Errorf("seal segment meta: %w", err)
+	}
+	if err := h.append(ctx, rec.encode()); err != nil {
+		return p, err
+	}
+	h.metrics.segments.Inc()
+	h.metrics.bytes.WithLabelValues("replay").Add(float64(len(body)))
+	return p, nil
+}
+
+// summarize reads times, counts, errors and the page path from scrubbed
+// rrweb events.
+func (h *Handler) summarize(events []byte, pageURL, ua string) (*segmentMeta, error) {
+	var evs []rrwebEvent
+	if err := json.Unmarshal(events, &evs); err != nil {
+		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb events.")
+	}
+	if len(evs) == 0 {
+		return nil, veil.Errorf(veil.EINVALID, "Replay segment has no events.")
+	}
+	m := &segmentMeta{Events: int64(len(evs)), UserAgent: uaFamily(ua)}
+	for _, e := range evs {
+		if e.Timestamp <= 0 {
+			return nil, veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
+		}
+		if m.FirstTS == 0 || e.Timestamp < m.FirstTS {
+			m.FirstTS = e.Timestamp
+		}
+		if e.Timestamp > m.LastTS {
+			m.LastTS = e.Timestamp
+		}
+		if e.Type == 4 && pageURL == "" {
+			pageURL = e.Data.Href
+		}
+		if e.Type == 6 && strings.HasPrefix(e.Data.Plugin, "rrweb/console") && e.Data.Payload.Level == "error" {
+			m.Errors++
+		}
+	}
+	if u, err := url.Parse(pageURL); err == nil && u.Path != "" {
+		path, _ := h.opts.Scrubber.Text(u.Path) // paths can carry e-mails or ids
+		if len(path) > 512 {
+			path = path[:512]
+		}
+		m.URLPath = path
+	}
+	return m, nil
+}
+
+// uaFamily reduces a User-Agent to a browser family: enough to filter by,
+// too coarse to fingerprint.
+func uaFamily(ua string) string {
+	switch {
+	case ua == "":
+		return ""
+	case strings.Contains(ua, "Edg/"):
+		return "Edge"
+	case strings.Contains(ua, "OPR/"):
+		return "Opera"
+	case strings.Contains(ua, "Firefox/"):
+		return "Firefox"
+	case strings.Contains(ua, "HeadlessChrome"):
+		return "Headless Chrome"
+	case strings.Contains(ua, "Chrome/") || strings.Contains(ua, "Chromium/"):
+		return "Chrome"
+	case strings.Contains(ua, "Safari/"):
+		return "Safari"
+	case strings.Contains(strings.ToLower(ua), "bot"):
+		return "Bot"
+	}
+	return "Other"
+}
