@@ -180,18 +180,21 @@ func (sh *dedupShard) advance(cur int64) int64 {
 	if cur <= sh.cur {
 		return sh.cur
 	}
-	sh.cur = cur
-	if sh.hash == nil {
+	if sh.hash == nil || cur-sh.cur >= dedupLive {
+		// New, or idle for a whole window: every entry has expired, and
+		// tags could not tell their age.
 		sh.swept = cur
 		sh.alloc(64)
 	} else if cur-sh.swept >= sweepAfter {
 		sh.rebuild(cur)
 	}
+	sh.cur = cur
 	return cur
 }
 
 // live reports whether the entry in slot i is within the window. Tags are
-// mod 256; rebuilds keep every entry younger than sweepAfter+dedupLive.
+// bucket numbers mod 256, exact because advance never lets an entry get
+// older than sweepAfter + 2*dedupLive < 256 buckets.
 func (sh *dedupShard) live(i int, cur int64) bool {
 	return uint8(cur)-sh.tag[i] < dedupLive
 }

@@ -70,6 +70,31 @@ func TestDedup_Times(t *testing.T) {
 	}
 }
 
+// TestDedup_LongRun runs a Dedup for 400 days with an id every 5 hours and
+// idle gaps, past the point where 8-bit bucket tags wrap around.
+func TestDedup_LongRun(t *testing.T) {
+	c := newClock(t0)
+	d := events.NewDedup(24*time.Hour, c.Now)
+	last := ""
+	for i := range 400 * 24 / 5 {
+		id := "m" + strconv.Itoa(i%50) // ids come back after 250 h
+		last = id
+		if d.Seen("p", id, c.Now()) {
+			t.Fatalf("step %d: id from 250 h ago reported as seen", i)
+		}
+		if !d.Seen("p", id, c.Now()) {
+			t.Fatalf("step %d: id not remembered", i)
+		}
+		c.Advance(5 * time.Hour)
+		if i%97 == 0 {
+			c.Advance(300 * time.Hour) // idle for 12.5 days
+		}
+	}
+	if !d.Has("p", last) {
+		t.Fatal("the last id, 5 h old, was forgotten")
+	}
+}
+
 // TestDedup_Restart rebuilds a Dedup from stored messages, as ingest does at
 // start-up, and checks that retries are still caught.
 func TestDedup_Restart(t *testing.T) {
