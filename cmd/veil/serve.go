@@ -9,6 +9,7 @@ import (
 
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/server"
+	"github.com/veil-privacy/veil/sdk"
 )
 
 func runServe(ctx context.Context, c *cli, args []string) error {
@@ -61,6 +62,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		printDemo(c.stdout, demo, baseURL)
 	}
 	srv.Handle("GET /{$}", homeHandler(demo, baseURL))
+	srv.Handle("GET /sdk/", sdk.Handler()) // browser SDK, install page and self-recording demo
 	ing, err := startIngest(ctx, st, srv, reg, log)
 	if err != nil {
 		return err
