@@ -34,7 +34,7 @@ type ingestRuntime struct {
 // the first round.
 func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prometheus.Registerer, log *slog.Logger) (*ingestRuntime, error) {
 	dir := st.cfg.WALPath()
-	wl, err := wal.Open(dir, wal.Options{Logger: log.With("component", "wal")})
+	wl, err := wal.Open(dir, wal.Options{SegmentSize: int64(st.cfg.WALSegmentMB) << 20, Logger: log.With("component", "wal")})
 	if err != nil {
 		return nil, fmt.Errorf("open write-ahead log %s: %w", dir, err)
 	}

@@ -40,6 +40,7 @@ func commands() []command {
 		{"key", "manage write keys and the master key", runKey},
 		{"export", "export stored events or a session replay (decrypted)", runExport},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
+		{"bench", "measure ingest throughput and latency", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	TLSACMEDomain string
 	Demo          bool
 	WALDir        string  // "" = DATA/wal
+	WALSegmentMB  int     // write-ahead log segment file size
 	RatePerKey    float64 // ingest requests per second per write key (0 = unlimited)
 	RatePerIP     float64 // ingest requests per second per client IP (0 = unlimited)
 
@@ -45,12 +46,13 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Data:       "./veil-data",
-		Addr:       "127.0.0.1:8080",
-		LogFormat:  "text",
-		LogLevel:   "info",
-		RatePerKey: 5000,
-		RatePerIP:  5000,
+		Data:         "./veil-data",
+		Addr:         "127.0.0.1:8080",
+		LogFormat:    "text",
+		LogLevel:     "info",
+		RatePerKey:   5000,
+		WALSegmentMB: 64,
+		RatePerIP:    5000,
 	}
 }
 
@@ -80,6 +82,7 @@ func (c *Config) BindServer(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM); needs --tls-cert")
 	fs.StringVar(&c.TLSACMEDomain, "tls-acme-domain", c.TLSACMEDomain, "obtain a certificate for this domain automatically (ACME, TLS-ALPN-01)")
 	fs.StringVar(&c.WALDir, "wal-dir", c.WALDir, "ingest write-ahead log directory, on a local disk of this node (default DATA/wal)")
+	fs.IntVar(&c.WALSegmentMB, "wal-segment-mb", c.WALSegmentMB, "size of write-ahead log segment files in MB; space is freed a whole segment at a time")
 	fs.Float64Var(&c.RatePerKey, "rate-per-key", c.RatePerKey, "ingest requests per second allowed per write key (0 = unlimited)")
 	fs.Float64Var(&c.RatePerIP, "rate-per-ip", c.RatePerIP, "ingest requests per second allowed per client IP (0 = unlimited)")
 }
@@ -203,6 +206,9 @@ func (c *Config) ValidateServer() error {
 		if _, err := os.Stat(f); err != nil {
 			errs = append(errs, fmt.Errorf("TLS file %s: %w", f, unwrapPathErr(err)))
 		}
+	}
+	if c.WALSegmentMB < 1 || c.WALSegmentMB > 4096 {
+		errs = append(errs, fmt.Errorf("--wal-segment-mb must be between 1 and 4096, got %d", c.WALSegmentMB))
 	}
 	if c.RatePerKey < 0 || c.RatePerIP < 0 {
 		errs = append(errs, errors.New("--rate-per-key and --rate-per-ip must be 0 (unlimited) or positive"))

@@ -30,7 +30,7 @@ import (
 // env is a complete ingest path on real components: SQLite, local blobs,
 // the write-ahead log, the scrubber and an HTTP server.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	blobs   blob.Bucket
 	master  *keyring.Master
@@ -55,7 +55,9 @@ func (f *faultLog) Append(ctx context.Context, recs ...[]byte) (wal.LSN, error) 
 	return f.Log.Append(ctx, recs...)
 }
 
-func newEnv(t *testing.T, mod func(*ingest.Options)) *env {
+func newEnv(t *testing.T, mod func(*ingest.Options)) *env { return newEnvTB(t, mod) }
+
+func newEnvTB(t testing.TB, mod func(*ingest.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -71,7 +73,8 @@ func newEnv(t *testing.T, mod func(*ingest.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wl, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{NoSync: true})
+	_, bench := t.(*testing.B) // benchmarks measure with fsync on
+	wl, err := wal.Open(filepath.Join(dir, "wal"), wal.Options{NoSync: !bench})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -147,18 +148,16 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 // summarize reads times, counts, errors and the page path from scrubbed
 // rrweb events.
 func (h *Handler) summarize(events []byte, pageURL, ua string) (*segmentMeta, error) {
-	var evs []rrwebEvent
-	if err := json.Unmarshal(events, &evs); err != nil {
-		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb events.")
-	}
-	if len(evs) == 0 {
-		return nil, veil.Errorf(veil.EINVALID, "Replay segment has no events.")
-	}
-	m := &segmentMeta{Events: int64(len(evs)), UserAgent: uaFamily(ua)}
-	for _, e := range evs {
-		if e.Timestamp <= 0 {
-			return nil, veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
+	m := &segmentMeta{UserAgent: uaFamily(ua)}
+	err := eachElement(events, func(elem []byte) error {
+		e, err := scanEvent(elem)
+		if err != nil {
+			return veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb event objects.")
 		}
+		if e.Timestamp <= 0 {
+			return veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
+		}
+		m.Events++
 		if m.FirstTS == 0 || e.Timestamp < m.FirstTS {
 			m.FirstTS = e.Timestamp
 		}
@@ -171,6 +170,15 @@ func (h *Handler) summarize(events []byte, pageURL, ua string) (*segmentMeta, er
 		if e.Type == 6 && strings.HasPrefix(e.Data.Plugin, "rrweb/console") && e.Data.Payload.Level == "error" {
 			m.Errors++
 		}
+		return nil
+	})
+	if errors.Is(err, errScan) {
+		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb events.")
+	} else if err != nil {
+		return nil, err
+	}
+	if m.Events == 0 {
+		return nil, veil.Errorf(veil.EINVALID, "Replay segment has no events.")
 	}
 	if u, err := url.Parse(pageURL); err == nil && u.Path != "" {
 		path, _ := h.opts.Scrubber.Text(u.Path) // paths can carry e-mails or ids

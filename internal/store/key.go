@@ -71,7 +71,11 @@ func scanKey(s interface{ Scan(...any) error }) (*veil.WriteKey, error) {
 
 // FindKeyByPrefix implements Repository.
 func (db *DB) FindKeyByPrefix(ctx context.Context, prefix string) (*veil.WriteKey, error) {
-	k, err := scanKey(db.queryRow(ctx, db.sql, "SELECT "+keyCols+" FROM write_keys WHERE prefix = ?", prefix))
+	stmt, err := db.prepared(ctx, "SELECT "+keyCols+" FROM write_keys WHERE prefix = ?")
+	if err != nil {
+		return nil, wrap("find key", err)
+	}
+	k, err := scanKey(stmt.QueryRowContext(ctx, prefix))
 	return one(k, err, "find key", "Key not found.")
 }
 

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,7 +37,8 @@ type DB struct {
 	sql     *sql.DB // reads (and everything on Postgres)
 	w       *sql.DB // writes; on SQLite a single connection, see openSQLite
 	dialect string
-	name    string // DSN with any password redacted, for error messages
+	name    string   // DSN with any password redacted, for error messages
+	stmts   sync.Map // query → *sql.Stmt, see prepared
 
 	// Now returns the current time; tests replace it. Times are stored in
 	// UTC, truncated to microseconds.
@@ -222,6 +224,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closeStatements()
 	err := db.sql.Close()
 	if db.w != db.sql {
 		err = errors.Join(err, db.w.Close())

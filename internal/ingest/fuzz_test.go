@@ -1,0 +1,56 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// FuzzReadBody: arbitrary bytes as a gzip or plain body never panic, never
+// return more than the decoded limit, and never read more than the wire
+// limit.
+func FuzzReadBody(f *testing.F) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte("a"), 5000))
+	zw.Close()
+	f.Add(gz.Bytes(), true)
+	f.Add([]byte(`{"event":"x"}`), false)
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, true)
+	f.Fuzz(func(t *testing.T, body []byte, compressed bool) {
+		r := httptest.NewRequest(http.MethodPost, "/v1/track", bytes.NewReader(body))
+		if compressed {
+			r.Header.Set("Content-Encoding", "gzip")
+		}
+		lim := BodyLimits{MaxCompressed: 256, MaxDecoded: 1024}
+		out, err := readBody(r, lim, "Body")
+		if err == nil && int64(len(out)) > lim.MaxDecoded {
+			t.Fatalf("returned %d bytes over the %d limit", len(out), lim.MaxDecoded)
+		}
+		if err == nil && compressed && int64(len(body)) > lim.MaxCompressed+512 {
+			t.Fatalf("accepted %d wire bytes over the %d limit", len(body), lim.MaxCompressed)
+		}
+	})
+}
+
+// FuzzSummarize: arbitrary bytes as rrweb events never panic in the
+// summary scanner, and whatever it accepts is counted consistently.
+func FuzzSummarize(f *testing.F) {
+	f.Add([]byte(`[{"type":4,"timestamp":1,"data":{"href":"https://a.example/x?y"}},{"type":3,"timestamp":2,"data":{"source":1}}]`))
+	f.Add([]byte(`[{"type":6,"timestamp":5,"data":{"plugin":"rrweb/console@1","payload":{"level":"error"}}}]`))
+	f.Add([]byte(`[{"type":"2","timestamp":1e3}]`))
+	f.Add([]byte(`[{"a":"\"]}"}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := 0
+		err := eachElement(b, func(elem []byte) error {
+			n++
+			_, err := scanEvent(elem)
+			return err
+		})
+		if err == nil && n > len(b) {
+			t.Fatalf("%d elements from %d bytes", n, len(b))
+		}
+	})
+}
