@@ -20,7 +20,8 @@ type Limits struct {
 	// the message (or batch envelope) object, which is level 1.
 	MaxDepth int
 	// MaxStringLen is the longest string (value or field name) in bytes as
-	// sent, escapes included.
+	// sent, escapes included. By default it is MaxMessage: Segment has no
+	// such limit, so it is only for operators who want one.
 	MaxStringLen int
 	// MaxBatchMessages is the most messages one batch may hold.
 	MaxBatchMessages int
@@ -33,7 +34,7 @@ const (
 	DefaultMaxMessage       = 32 << 10
 	DefaultMaxBatch         = 500 << 10
 	DefaultMaxDepth         = 64
-	DefaultMaxStringLen     = 16 << 10
+	DefaultMaxStringLen     = DefaultMaxMessage
 	DefaultMaxBatchMessages = 2500
 )
 
@@ -60,7 +61,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxDepth = d.MaxDepth
 	}
 	if l.MaxStringLen <= 0 {
-		l.MaxStringLen = d.MaxStringLen
+		l.MaxStringLen = l.MaxMessage
 	}
 	if l.MaxBatchMessages <= 0 {
 		l.MaxBatchMessages = d.MaxBatchMessages

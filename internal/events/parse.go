@@ -111,7 +111,7 @@ type parser struct {
 var parserPool = sync.Pool{New: func() any { return &parser{rndPos: len(parser{}.rnd)} }}
 
 func (p *parser) reset(body []byte, lim Limits, now time.Time, batch bool) {
-	p.s = scanner{b: body, maxDepth: lim.MaxDepth, maxStr: lim.MaxStringLen}
+	p.s = scanner{b: body, maxDepth: lim.MaxDepth, maxStr: lim.MaxStringLen, long: -1}
 	p.lim, p.now, p.batch = lim, now.UTC(), batch
 	p.mem, p.msgs, p.refs, p.tmp, p.key = p.mem[:0], p.msgs[:0], p.refs[:0], p.tmp[:0], p.key[:0]
 	p.seenEnvCtx, p.seenEnvInt, p.seenEnvSent, p.seenEnvKey = false, false, false, false
@@ -165,10 +165,21 @@ func (p *parser) scanError(i int) error {
 		return p.errf(i, "invalid UTF-8 at byte %d", p.s.errOff)
 	case errDepth:
 		return p.errf(i, "nesting is deeper than %d levels", p.lim.MaxDepth)
-	case errString:
-		return p.errf(i, "a string at byte %d is longer than %s", p.s.errOff, size(p.lim.MaxStringLen))
 	}
 	return p.errf(i, "invalid JSON at byte %d", p.s.errOff)
+}
+
+// longString reports a string over Limits.MaxStringLen, if the scanner
+// met one.
+func (p *parser) longString(i int) error {
+	if p.s.long < 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("a string at byte %d is longer than %s", p.s.long, size(p.lim.MaxStringLen))
+	if p.batch && i >= 0 {
+		msg = fmt.Sprintf("batch[%d]: %s", i, msg)
+	}
+	return veil.Errorf(veil.ETOOLARGE, "%s", msg)
 }
 
 // keyOf returns the decoded name of m, in p.key when it has escapes (valid
@@ -197,6 +208,9 @@ func (p *parser) single() error {
 	}
 	if skipWS(b, end) != len(b) {
 		return p.errf(-1, "invalid JSON at byte %d: data after the message", skipWS(b, end))
+	}
+	if err := p.longString(-1); err != nil {
+		return err
 	}
 	p.msgs = append(p.msgs, span{start: int32(i), end: int32(end), memFrom: 0, memTo: int32(len(p.mem))})
 	return nil
@@ -270,7 +284,7 @@ func (p *parser) envelope() error {
 	if !seenBatch {
 		return p.errf(-1, "batch is missing")
 	}
-	return nil
+	return p.longString(-1) // in the envelope: messages were checked
 }
 
 // batchArray scans the batch array at v, recording each message.
@@ -301,6 +315,9 @@ func (p *parser) batchArray(v int) (int, error) {
 		}
 		if end-i > p.lim.MaxMessage {
 			return -1, tooLargeMessage(n, end-i, p.lim.MaxMessage)
+		}
+		if err := p.longString(n); err != nil {
+			return -1, err
 		}
 		p.msgs = append(p.msgs, span{start: int32(i), end: int32(end), memFrom: int32(from), memTo: int32(len(p.mem))})
 		i = skipWS(b, end)

@@ -22,7 +22,6 @@ const (
 	errSyntax         // not JSON
 	errUTF8           // a string holds bytes that are not UTF-8
 	errDepth          // nested deeper than Limits.MaxDepth
-	errString         // a string longer than Limits.MaxStringLen
 )
 
 // member is one name/value pair of an object. The name span excludes the
@@ -43,6 +42,9 @@ type scanner struct {
 	maxStr   int
 	err      scanErr
 	errOff   int
+	// long is the offset of the first string longer than maxStr, or -1.
+	// It is not an error at once, so a message's size is reported first.
+	long int
 }
 
 func (s *scanner) fail(e scanErr, off int) int {
@@ -170,8 +172,8 @@ func (s *scanner) str(i int) (end int, esc bool) {
 		}
 		switch c := b[i]; {
 		case c == '"':
-			if s.maxStr > 0 && i-start-1 > s.maxStr {
-				return s.fail(errString, start), false
+			if i-start-1 > s.maxStr && s.long < 0 {
+				s.long = start
 			}
 			return i + 1, esc
 		case c == '\\':
