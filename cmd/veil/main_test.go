@@ -16,6 +16,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopAll()
 	testenv.StopS3()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
 	os.Exit(code)
 }
 
