@@ -13,7 +13,8 @@ import "time"
 //
 // Seconds and the fraction are optional; fraction digits past nanoseconds are
 // dropped; an offset may be Z, ±hh, ±hhmm or ±hh:mm. A missing offset means
-// UTC. Anything else, and any out-of-range field, is rejected.
+// UTC. Anything else, any out-of-range field, and a time outside the
+// years 0000-9999 once in UTC (so it formats as RFC 3339) is rejected.
 func parseTime(s []byte) (time.Time, bool) {
 	if len(s) > 64 {
 		return time.Time{}, false
@@ -85,7 +86,11 @@ func parseTime(s []byte) (time.Time, bool) {
 	}
 	// Subtracting the offset from the wall time in UTC avoids allocating a
 	// time.Location per call.
-	return time.Date(year, time.Month(month), day, hour, min, sec-off, nsec, time.UTC), true
+	t := time.Date(year, time.Month(month), day, hour, min, sec-off, nsec, time.UTC)
+	if y := t.Year(); y < 0 || y > 9999 { // an offset crossed the range
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // digits reads between min and max decimal digits at s[i:].
