@@ -32,8 +32,6 @@ type member struct {
 	kEsc         bool // the name has backslash escapes
 }
 
-func (m member) kind(b []byte) byte { return b[m.vStart] }
-
 // scanner holds the input and the first error. Methods return the index
 // after what they read, or -1 once an error is recorded.
 type scanner struct {
