@@ -525,6 +525,8 @@ export function autoInit(s: HTMLScriptElement | null): void {
       maskSelector: d.maskSelector,
       blockSelector: d.blockSelector,
       recordIframes: bool(d.recordIframes, false),
+      flushInterval: num(d.flushInterval, 5000, 250, 600000),
+      maxQueueBytes: num(d.maxQueueBytes, 4 * 1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
     });
   })();
 }

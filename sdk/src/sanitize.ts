@@ -95,6 +95,10 @@ function cleanAttributes(tag: string, attrs: Record<string, unknown>, el: Elemen
       out[name] = maskStrictPII(v);
     }
   }
+  if (!isMutation && typeof out.rr_width === "string") {
+    // A blocked element: players draw .rr-block as a solid box of the recorded size.
+    out.class = (typeof out.class === "string" && out.class ? out.class + " " : "") + "rr-block";
+  }
   return out;
 }
 

@@ -225,11 +225,9 @@ export class Transport {
     if (this.stopped) return;
     let budget = KEEPALIVE_MAX;
     const rest: Upload[] = [];
+    // The upload in flight (if any) is sent again: it may still be waiting
+    // for gzip, and the server stores each (session, seq) and messageId once.
     for (const u of this.q) {
-      if (u === this.q[0] && this.inflight) {
-        rest.push(u);
-        continue;
-      }
       let ok = false;
       if (u.body.length <= budget) {
         try {

@@ -1,0 +1,652 @@
+package sdk_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil/internal/testenv"
+)
+
+// canaries are the personal data and secrets planted in the adversarial
+// pages (test/pages) and interactions (test/run.mjs), by category. None may
+// appear in any byte the SDK uploads, nor in what the server stores.
+var canaries = map[string][]string{
+	"text":            {"ZQXTEXT", "text.canary@example.com", "078-05-1120", "4539 1488 0343 6467", "sk_live_ZQXTOKEN51NfT0k3nAbCdEf", "ZQXJSONSCRIPT", "ZQXCOMMENT"},
+	"heading+title":   {"ZQXHEADING", "ZQXTITLE"},
+	"table":           {"ZQXTABLENAME", "5182 7364 5091 8279", "219-09-9999"},
+	"attributes":      {"ZQXTITLEATTR", "ZQXALT", "ZQXPLACEHOLDER", "ZQXARIALABEL", "ZQXARIADESC", "data.canary@example.com", "ZQXDATAID", "ZQXBUTTONVALUE", "ZQXOPTLABEL", "ZQXIFRAMETITLE", "ZQXMETADESC", "ZQXOGTITLE", "ZQXSUBMIT", "ZQXCHECKBOX", "ZQXRADIO", "mailto.canary@example.com"},
+	"url query/frag":  {"ZQXURLQUERY", "ZQXURLFRAG", "url.canary@example.com", "ZQXLINKQUERY", "ZQXLINKFRAG", "ZQXIMGSRC", "ZQXIMGFRAG", "ZQXSRCSET", "ZQXFORMACTION", "ZQXLINKCSS", "ZQXPOSTER", "ZQXAUDIO", "ZQXOBJECT", "ZQXEMBED", "ZQXINPUTIMG", "ZQXSTYLEATTR", "ZQXCSSURL"},
+	"inputs":          {"ZQXINPUTTEXT", "input.canary@example.com", "ZQXPASSWORD", "+1 415 555 0199", "ZQXURLINPUT", "ZQXSEARCH", "987654321", "1987-03-14", "1987-03", "1987-W11", "13:37", "#13579b", "ZQXHIDDEN", "ZQXFILENAME"},
+	"typed keys":      {"ZQXTYPED", "typed.canary@example.com", "ZQXTYPEDPW", "ZQXTYPEDMORE", "ZQXUNLOADTYPED"},
+	"pasted":          {"ZQXPASTED", "4916 3728 1904 5533", "ZQXCLIPBOARD"},
+	"textarea":        {"ZQXTEXTAREA", "ZQXTYPEDAREA", "4026 1739 8465 1205"},
+	"contenteditable": {"ZQXEDITABLE", "ZQXTYPEDEDIT"},
+	"select":          {"ZQXOPTVALUE", "ZQXOPTTEXT"},
+	"shadow DOM":      {"ZQXSHADOWTEXT", "shadow.canary@example.com", "ZQXSHADOWTITLE", "ZQXSHADOWINPUT", "ZQXSHADOWTYPED", "ZQXSHADOWLATE"},
+	"iframe":          {"ZQXIFRAMETEXT", "frame.canary@example.com", "ZQXFRAMETITLEATTR", "ZQXIFRAMEINPUT", "ZQXFRAMETYPED"},
+	"svg":             {"ZQXSVGTEXT", "ZQXSVGTITLE", "ZQXSVGIMAGE"},
+	"css content":     {"ZQXCSSCONTENT", "ZQXCSSEXTERNAL", "ZQXINSERTRULE", "ZQXLATESTYLE"},
+	"canvas":          {"ZQXCANVAS"},
+	"late mutations":  {"ZQXLATETEXT", "later.canary@example.com", "ZQXMUTATEDTEXT", "ZQXLATETITLE", "ZQXLATEDATA", "ZQXLATEHREF", "ZQXLATEFRAG", "ZQXMASKINUNMASK"},
+	"console":         {"6011 9876 5432 1019", "console.canary@example.com", "ZQXCONSOLETOKEN", "eyJhbGciOiJIUzI1NiJ9", "warn.canary@example.com", "thrown.canary@example.com", "ZQXCONSOLELOG"},
+	"network":         {"fetch.canary@example.com", "ZQXFETCHQUERY", "ZQXFETCHFRAG", "ZQXFETCHAUTH", "ZQXFETCHKEY", "ZQXFETCHBODY", "ZQXXHRQUERY", "ZQXXHRAUTH", "ZQXXHRBODY", "ZQXRESPBODY", "resp.canary@example.com", "ZQXRESPHDR", "ZQXFETCH404"},
+	"demo page":       {"demo.canary@example.com"},
+}
+
+// mustShow is text inside veil-unmask: it must reach the server.
+var mustShow = []string{"VISIBLE-UNMASKED-PHRASE", "VISIBLE-SUBTREE-PHRASE", "VISIBLE-TITLE-OK"}
+
+type capture struct {
+	Path, Query, Mode string
+	Body              []byte // decompressed
+}
+
+type harness struct {
+	t                     *testing.T
+	root, dataDir, bin    string
+	site, host, veil      string
+	key, key2, project    string
+	cmd                   *exec.Cmd
+	stderr                *bytes.Buffer
+	mu                    sync.Mutex
+	captures              []capture
+	mode                  string
+	pages                 http.Handler
+	chromium, node        string
+	stopOnce              sync.Once
+}
+
+func sdkDir(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+// requireBrowser finds node, Chromium and the SDK's node_modules, or calls
+// testenv.Missing (fails under CI=true, skips otherwise).
+func requireBrowser(t *testing.T) (node, chromium string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Missing(t, "node", "node is not on PATH")
+	}
+	chromium = os.Getenv("VEIL_CHROMIUM")
+	if chromium == "" {
+		for _, c := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+			if _, err := os.Stat(c); err == nil {
+				chromium = c
+				break
+			}
+		}
+	}
+	if chromium == "" {
+		testenv.Missing(t, "chromium", "no Chromium at /usr/bin/chromium (apt-get install chromium; make deps does)")
+	}
+	if _, err := os.Stat(filepath.Join(sdkDir(t), "node_modules", "playwright-core")); err != nil {
+		testenv.Missing(t, "sdk/node_modules", "run `npm ci` in sdk/ (make deps does)")
+	}
+	return node, chromium
+}
+
+func listen(t *testing.T) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func buildVeil(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "veil")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/veil")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// newHarness starts `veil serve --demo`, a site server (the pages, with a
+// strict CSP) and a capture proxy between the browser and Veil that keeps
+// every upload's decompressed bytes and can fail on demand.
+func newHarness(t *testing.T) *harness {
+	node, chromium := requireBrowser(t)
+	h := &harness{t: t, root: sdkDir(t), dataDir: t.TempDir(), bin: buildVeil(t), node: node, chromium: chromium, mode: "ok"}
+	siteLn, hostLn := listen(t), listen(t)
+	h.site = "http://" + siteLn.Addr().String()
+	h.host = "http://" + hostLn.Addr().String()
+
+	port := testenv.FreePort(t)
+	h.veil = fmt.Sprintf("http://127.0.0.1:%d", port)
+	h.stderr = &bytes.Buffer{}
+	h.cmd = exec.Command(h.bin, "serve", "--demo", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--base-url", h.site)
+	h.cmd.Env = append(os.Environ(), "VEIL_DATA="+h.dataDir)
+	h.cmd.Stderr = &lockedWriter{w: h.stderr, mu: &h.mu}
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.stop() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(h.veil + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("veil serve did not come up: %v\n%s", err, h.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var demo struct {
+		ProjectID  string `json:"project_id"`
+		BrowserKey string `json:"browser_key"`
+	}
+	b, err := os.ReadFile(filepath.Join(h.dataDir, "demo-credentials.json"))
+	if err != nil || json.Unmarshal(b, &demo) != nil || demo.BrowserKey == "" {
+		t.Fatalf("demo credentials: %v %s", err, b)
+	}
+	h.key, h.project = demo.BrowserKey, demo.ProjectID
+	out, err := exec.Command(h.bin, "key", "create", "--project", h.project, "--kind", "browser", "--origin", h.veil, "--json", "--data", h.dataDir).Output()
+	var k2 struct{ Key string }
+	if err != nil || json.Unmarshal(out, &k2) != nil {
+		t.Fatalf("key create: %v %s", err, out)
+	}
+	h.key2 = k2.Key
+
+	target, _ := url.Parse(h.veil)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hostSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.proxy(w, r, proxy) })}
+	siteSrv := &http.Server{Handler: http.HandlerFunc(h.serveSite)}
+	go hostSrv.Serve(hostLn)
+	go siteSrv.Serve(siteLn)
+	t.Cleanup(func() { hostSrv.Close(); siteSrv.Close() })
+	return h
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (h *harness) logs() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stderr.String()
+}
+
+// stop ends `veil serve` with SIGTERM: its packer writes what the log
+// holds, so export sees every acknowledged segment.
+func (h *harness) stop() {
+	h.stopOnce.Do(func() {
+		h.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- h.cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			h.cmd.Process.Kill()
+			<-done
+		}
+	})
+}
+
+func (h *harness) proxy(w http.ResponseWriter, r *http.Request, proxy *httputil.ReverseProxy) {
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/") {
+		raw, _ := io.ReadAll(r.Body)
+		body := raw
+		if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				h.t.Errorf("upload with Content-Encoding gzip is not gzip: %v", err)
+			} else if body, err = io.ReadAll(zr); err != nil {
+				h.t.Errorf("bad gzip upload: %v", err)
+			}
+		}
+		h.mu.Lock()
+		mode := h.mode
+		h.captures = append(h.captures, capture{Path: r.URL.Path, Query: r.URL.RawQuery, Mode: mode, Body: body})
+		h.mu.Unlock()
+		switch mode {
+		case "503", "429":
+			w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+			w.Header().Set("Retry-After", "1")
+			code := 503
+			if mode == "429" {
+				code = 429
+			}
+			http.Error(w, `{"error":{"code":"unavailable","message":"test"}}`, code)
+			return
+		case "down":
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					c.Close()
+					return
+				}
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		r.ContentLength = int64(len(raw))
+	}
+	proxy.ServeHTTP(w, r)
+}
+
+var variants = map[string]string{
+	"":        "",
+	"iframes": `data-record-iframes="true"`,
+	"consent": `data-consent="required"`,
+	"fast":    `data-flush-interval="250" data-max-queue-bytes="65536"`,
+}
+
+func (h *harness) serveSite(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/__mode" && r.Method == http.MethodPost:
+		h.mu.Lock()
+		h.mode = r.URL.Query().Get("m")
+		h.mu.Unlock()
+		return
+	case strings.HasPrefix(p, "/api/echo"):
+		b, _ := os.ReadFile(filepath.Join(h.root, "test", "pages", "echo.json"))
+		w.Header().Set("X-Secret", "ZQXRESPHDR") // also planted in test/pages/echo.headers
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+		return
+	}
+	variant := ""
+	if strings.HasPrefix(p, "/v/") {
+		rest := strings.TrimPrefix(p, "/v/")
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			http.NotFound(w, r)
+			return
+		}
+		variant, p = rest[:i], rest[i:]
+	}
+	attrs, ok := variants[variant]
+	name := filepath.Base(p)
+	b, err := os.ReadFile(filepath.Join(h.root, "test", "pages", name))
+	if !ok || err != nil || name == "." || name == "/" {
+		http.NotFound(w, r)
+		return
+	}
+	switch filepath.Ext(name) {
+	case ".html":
+		b = bytes.NewBufferString(strings.NewReplacer("{{HOST}}", h.host, "{{KEY}}", h.key, "{{ATTRS}}", attrs).Replace(string(b))).Bytes()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		// What docs/sdk.md tells site owners: the SDK needs script-src and
+		// connect-src for the Veil host and nothing else: no inline script,
+		// no eval, no workers.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+h.host+"; connect-src 'self' "+h.host+"; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; object-src 'self'; media-src 'self'")
+	case ".js":
+		w.Header().Set("Content-Type", "text/javascript")
+	case ".css":
+		w.Header().Set("Content-Type", "text/css")
+	}
+	w.Write(b)
+}
+
+// node runs a script in test/ with one JSON argument and decodes its output.
+func (h *harness) runNode(ctx context.Context, script string, arg any, out any) {
+	h.t.Helper()
+	a, _ := json.Marshal(arg)
+	cmd := exec.CommandContext(ctx, h.node, filepath.Join("test", script), string(a))
+	cmd.Dir = h.root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		h.t.Fatalf("node %s: %v\n%s\n%s", script, err, b, stderr.String())
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		h.t.Fatalf("node %s output: %v\n%.2000s\n%s", script, err, b, stderr.String())
+	}
+}
+
+// leaks counts canaries (by category) found in b; digits-with-spaces
+// canaries are also looked for without the spaces.
+func leaks(b []byte) map[string][]string {
+	found := map[string][]string{}
+	lower := bytes.ToLower(b)
+	for cat, list := range canaries {
+		for _, c := range list {
+			forms := []string{strings.ToLower(c)}
+			if strings.Contains(c, " ") && strings.Trim(c, "0123456789 +") == "" {
+				forms = append(forms, strings.ReplaceAll(c, " ", ""))
+			}
+			for _, f := range forms {
+				if bytes.Contains(lower, []byte(f)) {
+					found[cat] = append(found[cat], c)
+					break
+				}
+			}
+		}
+	}
+	return found
+}
+
+// TestCanariesPlanted keeps the canary list honest: every canary is
+// really in a page or an interaction.
+func TestCanariesPlanted(t *testing.T) {
+	var all []byte
+	for _, dir := range []string{"test/pages", "test"} {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if !e.IsDir() {
+				b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+				all = append(all, b...)
+			}
+		}
+	}
+	for cat, list := range canaries {
+		for _, c := range list {
+			if !bytes.Contains(all, []byte(c)) {
+				t.Errorf("canary %q (%s) is not planted in test/pages or test/*.mjs", c, cat)
+			}
+		}
+	}
+}
+
+type pageResult struct {
+	Error         string
+	PageErrors    []string
+	CSPViolations []string
+	ConsoleErrors []string
+	Requests      int
+	SessionID     string
+	Status        status
+	After         status
+}
+
+type status struct {
+	Recording   bool
+	Enabled     bool
+	Reason      string
+	SessionID   string
+	Queued      int
+	QueuedBytes int
+	Dropped     int
+	Refusals    int
+	Sent        int
+	Failures    int
+}
+
+// TestBrowserAdversarial is the SDK's proof in a real browser: adversarial
+// pages full of planted personal data go through the SDK into a real
+// `veil serve`; no canary may appear in any uploaded byte nor in what
+// `veil export replay` returns, opted-in text must, the recording must
+// replay in rrweb's Replayer, and failures must leave the page alone.
+func TestBrowserAdversarial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium and veil serve")
+	}
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	var res struct {
+		Adversarial, Iframes, Demo pageResult
+		Unload                     pageResult
+		GPC     pageResult `json:"gpc"`
+		Consent struct {
+			pageResult
+			Before, AfterOptIn, AfterOptOut, AfterReload                      status
+			RequestsBefore, RequestsBeforeReload, RequestsAfterReload int
+		}
+		Failure struct {
+			pageResult
+			Phases map[string]struct {
+				Status      status
+				Ms          float64
+				WorstTickMs float64
+				Responsive  bool
+			}
+			Recovered status
+		}
+	}
+	h.runNode(ctx, "run.mjs", map[string]any{
+		"chromium": h.chromium, "site": h.site, "host": h.host, "veil": h.veil, "key": h.key2,
+		"scenarios": scenarios(),
+	}, &res)
+
+	for name, r := range map[string]pageResult{"adversarial": res.Adversarial, "iframes": res.Iframes, "unload": res.Unload,
+		"gpc": res.GPC, "consent": res.Consent.pageResult, "failure": res.Failure.pageResult, "demo": res.Demo} {
+		if r.Error != "" {
+			t.Errorf("%s: %s", name, r.Error)
+		}
+		if len(r.CSPViolations) > 0 {
+			t.Errorf("%s: CSP violations: %v", name, r.CSPViolations)
+		}
+		for _, e := range r.PageErrors {
+			if !strings.Contains(e, "Uncaught for thrown") { // the adversarial page throws one on purpose
+				t.Errorf("%s: page error: %s", name, e)
+			}
+		}
+	}
+
+	// 1. Nothing planted leaves the page.
+	h.mu.Lock()
+	caps := append([]capture(nil), h.captures...)
+	h.mu.Unlock()
+	var all bytes.Buffer
+	total := map[string]int{}
+	for _, c := range caps {
+		if os.Getenv("VEIL_SDK_DEBUG") != "" {
+			t.Logf("upload %s %s %s %d bytes: %.300s", c.Mode, c.Path, redactKey(c.Query), len(c.Body), c.Body)
+		}
+		all.Write(c.Body)
+		all.WriteByte('\n')
+		for cat, list := range leaks(c.Body) {
+			total[cat] += len(list)
+			t.Errorf("LEAK in upload %s?%s: %s: %v", c.Path, redactKey(c.Query), cat, list)
+		}
+	}
+	h.report("uploads", len(caps), total)
+	for _, s := range mustShow {
+		if !bytes.Contains(all.Bytes(), []byte(s)) {
+			t.Errorf("opted-in text %q never uploaded", s)
+		}
+	}
+	for _, s := range []string{`"rrweb/console@1"`, `"veil/network@1"`, `/api/echo"`, `"level":"error"`, `"level":"warn"`, `"Consented"`, `"type":"page"`, `rr-block`} {
+		if !bytes.Contains(all.Bytes(), []byte(s)) {
+			t.Errorf("uploads lack %s", s)
+		}
+	}
+	if bytes.Contains(all.Bytes(), []byte("Should Not Send")) {
+		t.Error("a track() call made before consent was sent")
+	}
+
+	// 2. Privacy signals and consent.
+	if res.GPC.Status.Reason != "dnt" || res.GPC.Status.Enabled || res.GPC.Requests != 0 {
+		t.Errorf("GPC: status %+v, %d requests; want reason dnt and none", res.GPC.Status, res.GPC.Requests)
+	}
+	c := res.Consent
+	if c.Before.Reason != "consent" || c.RequestsBefore != 0 {
+		t.Errorf("consent mode before optIn: %+v, %d requests", c.Before, c.RequestsBefore)
+	}
+	if !c.AfterOptIn.Recording || c.AfterOptIn.Sent == 0 || c.AfterOptIn.Queued != 0 {
+		t.Errorf("after optIn: %+v", c.AfterOptIn)
+	}
+	if c.AfterOptOut.Enabled || c.AfterOptOut.Recording || c.AfterReload.Reason != "opted-out" || c.RequestsAfterReload != c.RequestsBeforeReload {
+		t.Errorf("after optOut: %+v; after reload %+v, requests %d → %d", c.AfterOptOut, c.AfterReload, c.RequestsBeforeReload, c.RequestsAfterReload)
+	}
+
+	// 3. pagehide hands the buffer to the browser.
+	// (the flush interval is 5 s and the page is left within about one)
+	if n := countSession(caps, res.Unload.SessionID); n == 0 {
+		t.Errorf("unload: no replay upload for session %q after leaving the page", res.Unload.SessionID)
+	}
+
+	// 4. Failures: back off, stay bounded, keep the page working, recover.
+	f := res.Failure
+	for m, p := range f.Phases {
+		if p.Status.QueuedBytes > 65536 || !p.Responsive {
+			t.Errorf("failure %s: queue %d bytes (cap 65536), responsive %v", m, p.Status.QueuedBytes, p.Responsive)
+		}
+		attempts := 0
+		for _, c := range caps {
+			if c.Mode == m {
+				attempts++
+			}
+		}
+		// Backoff starts at 1 s and doubles: a phase of ~4 s allows a handful.
+		if attempts == 0 || attempts > 8 {
+			t.Errorf("failure %s: %d upload attempts in %.0f ms; want backoff (1..8)", m, attempts, p.Ms)
+		}
+		t.Logf("failure %s: %d attempts in %.0f ms, status %+v, worst 25-mutation tick %.1f ms", m, attempts, p.Ms, p.Status, p.WorstTickMs)
+	}
+	if f.Recovered.Queued != 0 || f.Recovered.Dropped == 0 || !f.Recovered.Recording {
+		t.Errorf("after recovery: %+v (want empty queue, drops counted, still recording)", f.Recovered)
+	}
+	if !resnapshotAfterRecovery(caps, f.Recovered.SessionID) {
+		t.Error("no full snapshot uploaded after dropped uploads were recovered")
+	}
+
+	// 5. What the server stored: export every recorded session.
+	h.stop()
+	sessions := map[string]string{"adversarial": res.Adversarial.SessionID, "iframes": res.Iframes.SessionID, "unload": res.Unload.SessionID,
+		"consent": c.SessionID, "failure": f.Recovered.SessionID, "demo": res.Demo.SessionID}
+	exported := map[string]string{}
+	stored := map[string]int{}
+	for name, sid := range sessions {
+		if sid == "" {
+			t.Errorf("%s: no session id", name)
+			continue
+		}
+		out, err := exec.Command(h.bin, "export", "replay", "--session", sid, "--data", h.dataDir).Output()
+		if err != nil {
+			t.Errorf("export replay %s (%s): %v", sid, name, err)
+			continue
+		}
+		for cat, list := range leaks(out) {
+			stored[cat] += len(list)
+			t.Errorf("LEAK in stored replay %s: %s: %v", name, cat, list)
+		}
+		path := filepath.Join(t.TempDir(), name+".json")
+		os.WriteFile(path, out, 0o600)
+		exported[name] = path
+	}
+	h.report("stored replays", len(exported), stored)
+	if p := exported["adversarial"]; p != "" {
+		b, _ := os.ReadFile(p)
+		for _, s := range mustShow {
+			if !bytes.Contains(b, []byte(s)) {
+				t.Errorf("stored replay lacks opted-in text %q", s)
+			}
+		}
+	}
+	ev, err := exec.Command(h.bin, "export", "events", "--project", h.project, "--data", h.dataDir).Output()
+	if err != nil || !bytes.Contains(ev, []byte("Consented")) || !bytes.Contains(ev, []byte(`"@veil-privacy/sdk"`)) {
+		t.Errorf("export events: %v\n%.1000s", err, ev)
+	}
+	for cat, list := range leaks(ev) {
+		t.Errorf("LEAK in stored events: %s: %v", cat, list)
+	}
+
+	// 6. Round trip: the stored sessions replay in rrweb's Replayer.
+	var rt map[string]struct {
+		Error          string
+		Errors         []string
+		Events         int
+		Text           string
+		MaskedChars    int
+		Blocked        int
+		BlockedVisible int
+	}
+	h.runNode(ctx, "replay.mjs", map[string]any{"chromium": h.chromium, "files": exported}, &rt)
+	for name, r := range rt {
+		if r.Error != "" || len(r.Errors) > 0 { // (the player has no network: failed loads are not reported)
+			t.Errorf("replay %s: %s %v", name, r.Error, r.Errors)
+		}
+		t.Logf("replay %s: %d events, %d masked characters, %d blocked boxes (%d visible)", name, r.Events, r.MaskedChars, r.Blocked, r.BlockedVisible)
+	}
+	if r := rt["adversarial"]; r.MaskedChars < 100 || r.Blocked < 5 || r.BlockedVisible < 5 || !strings.Contains(r.Text, "VISIBLE-UNMASKED-PHRASE") || strings.Contains(strings.ToLower(r.Text), "zqx") {
+		t.Errorf("adversarial replay: %d asterisks, %d blocked (%d visible), text %.300q", r.MaskedChars, r.Blocked, r.BlockedVisible, r.Text)
+	}
+}
+
+// scenarios are the browser scenarios to run: all, or VEIL_SDK_SCENARIOS
+// (comma-separated) while debugging one.
+func scenarios() []string {
+	if s := os.Getenv("VEIL_SDK_SCENARIOS"); s != "" {
+		return strings.Split(s, ",")
+	}
+	return []string{"adversarial", "iframes", "unload", "gpc", "consent", "failure", "demo"}
+}
+
+func redactKey(q string) string {
+	v, _ := url.ParseQuery(q)
+	if v.Has("key") {
+		v.Set("key", "…")
+	}
+	return v.Encode()
+}
+
+func countSession(caps []capture, sid string) int {
+	n := 0
+	for _, c := range caps {
+		if sid != "" && strings.Contains(c.Query, "session="+sid) {
+			n++
+		}
+	}
+	return n
+}
+
+// resnapshotAfterRecovery: once uploads were dropped, the first upload
+// after recovery must resync the replay with a full snapshot.
+func resnapshotAfterRecovery(caps []capture, sid string) bool {
+	sawFailure := false
+	for _, c := range caps {
+		if !strings.Contains(c.Query, "session="+sid) {
+			continue
+		}
+		if c.Mode != "ok" {
+			sawFailure = true
+			continue
+		}
+		if sawFailure && bytes.Contains(c.Body, []byte(`"type":2,`)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *harness) report(what string, n int, leaked map[string]int) {
+	cats := make([]string, 0, len(canaries))
+	for c := range canaries {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	fmt.Fprintf(w, "canaries leaked in %d %s, per category:", n, what)
+	for _, c := range cats {
+		fmt.Fprintf(w, " %s=%d/%d", c, leaked[c], len(canaries[c]))
+	}
+	w.Flush()
+	h.t.Log(b.String())
+}
