@@ -324,7 +324,8 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 	if err != nil {
 		return member{}, err
 	}
-	if !hasSent && p.hasEnvSentAt {
+	fromEnv := !hasSent && p.hasEnvSentAt
+	if fromEnv {
 		sent, hasSent = p.envSentAt, true
 	}
 	stamp := p.now
@@ -348,6 +349,7 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 	sp.outStart = int32(start)
 	p.out = append(p.out, '{')
 	ctxDone, integDone := false, false
+	added := 0 // bytes the batch's context and integrations add
 	for j, m := range mem {
 		switch c := p.cls[j]; c {
 		case fType, fMessageID, fTimestamp, fSentAt, fReceivedAt, fOriginalTimestamp, fWriteKey:
@@ -369,7 +371,9 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 				p.sep(start)
 				p.out = append(p.out, b[m.kStart-1:m.kEnd+1]...)
 				p.out = append(p.out, ':')
+				before := len(p.out)
 				p.mergeObject(m, r)
+				added += len(p.out) - before - int(m.vEnd-m.vStart)
 				*done = true
 				continue
 			}
@@ -381,18 +385,25 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 	}
 	if p.hasEnvCtx && !ctxDone {
 		p.sep(start)
+		before := len(p.out)
 		p.out = append(p.out, `"context":`...)
 		p.out = append(p.out, b[p.envCtx.vStart:p.envCtx.vEnd]...)
+		added += len(p.out) - before + 1
 	}
 	if p.hasEnvInteg && !integDone {
 		p.sep(start)
+		before := len(p.out)
 		p.out = append(p.out, `"integrations":`...)
 		p.out = append(p.out, b[p.envInteg.vStart:p.envInteg.vEnd]...)
+		added += len(p.out) - before + 1
 	}
-	if n := len(p.out) - start; n > p.lim.MaxMessage {
-		return member{}, veil.Errorf(veil.ETOOLARGE, "message %d is %d bytes with the batch context merged in; the limit is %s per message", k, n, size(p.lim.MaxMessage))
-	} else if grown := n - int(sp.end-sp.start); grown > 0 {
-		if p.merged += grown; p.merged > p.lim.MaxBatch {
+	// The size limit applies to the message as received plus what merging
+	// added; the server's fields come on top (at most Overhead bytes).
+	if added > 0 {
+		if n := int(sp.end-sp.start) + added; n > p.lim.MaxMessage {
+			return member{}, veil.Errorf(veil.ETOOLARGE, "message %d is %d bytes with the batch context merged in; the limit is %s per message", k, n, size(p.lim.MaxMessage))
+		}
+		if p.merged += added; p.merged > p.lim.MaxBatch {
 			return member{}, veil.Errorf(veil.ETOOLARGE, "batch context merged into every message adds more than %s", size(p.lim.MaxBatch))
 		}
 	}
@@ -430,7 +441,10 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 		p.field(start, "originalTimestamp")
 		p.out = append(p.out, b[tsm.vStart:tsm.vEnd]...)
 	}
-	if hasSent {
+	if hasSent && fromEnv {
+		p.field(start, "sentAt")
+		p.out = append(p.out, p.envSentText...)
+	} else if hasSent {
 		p.timeField(start, "sentAt", sent)
 	}
 	p.field(start, "receivedAt")

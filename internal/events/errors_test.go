@@ -191,6 +191,24 @@ func TestParse_MergeLimits(t *testing.T) {
 	if veil.ErrorCode(err) != veil.ETOOLARGE || veil.ErrorMessage(err) != "batch context merged into every message adds more than 300 KB" {
 		t.Fatalf("amplification: %v", err)
 	}
+	// Fields the server moves (messageId, timestamp) count too: a long
+	// messageId plus a merged context stays within MaxMessage + Overhead.
+	long := `{"type":"track","userId":1,"event":"E","messageId":"` + strings.Repeat("m", 16000) +
+		`","timestamp":"2024-05-01T10:00:00Z","context":{"a":1}}`
+	for _, c := range []int{16600, 16700} {
+		ctx := `{"b":"` + strings.Repeat("x", c) + `"}`
+		r, err := events.Parse([]byte(`{"batch":[`+long+`],"context":`+ctx+`,"sentAt":"2024-05-01T10:00:00Z"}`), "batch", recv, events.Limits{})
+		if err != nil {
+			if veil.ErrorCode(err) != veil.ETOOLARGE {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if n := len(r.Messages[0].JSON); n > 32<<10+events.Overhead {
+			t.Fatalf("stored %d bytes", n)
+		}
+	}
+
 	// 25 messages: merging adds 400 KB, under the 500 KB allowance.
 	small = strings.Repeat(`{"type":"identify","userId":"u"},`, 25)
 	if _, err = events.Parse([]byte(`{"batch":[`+small[:len(small)-1]+`],"context":`+ctx+`}`), "batch", recv, events.Limits{}); err != nil {

@@ -17,7 +17,8 @@ type Limits struct {
 	// message may at most double it.
 	MaxBatch int
 	// MaxDepth is the deepest nesting of objects and arrays, counted from
-	// the message (or batch envelope) object, which is level 1.
+	// the message (or batch envelope) object, which is level 1. At most
+	// 1000 (the scanner recurses once per level).
 	MaxDepth int
 	// MaxStringLen is the longest string (value or field name) in bytes as
 	// sent, escapes included. By default it is MaxMessage: Segment has no
@@ -60,6 +61,7 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
 	}
+	l.MaxDepth = min(l.MaxDepth, 1000)
 	if l.MaxStringLen <= 0 {
 		l.MaxStringLen = l.MaxMessage
 	}

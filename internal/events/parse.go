@@ -92,6 +92,7 @@ type parser struct {
 	envCtx, envInteg        member
 	envCtxMem, envIntegMem  [2]int32 // member ranges in mem
 	envSentAt               time.Time
+	envSentText             []byte // envSentAt as a JSON string
 	seenEnvCtx, seenEnvInt  bool
 	seenEnvSent, seenEnvKey bool
 	hasEnvCtx, hasEnvInteg  bool
@@ -112,7 +113,7 @@ var parserPool = sync.Pool{New: func() any { return &parser{rndPos: len(parser{}
 
 func (p *parser) reset(body []byte, lim Limits, now time.Time, batch bool) {
 	p.s = scanner{b: body, maxDepth: lim.MaxDepth, maxStr: lim.MaxStringLen, long: -1}
-	p.lim, p.now, p.batch = lim, now.UTC(), batch
+	p.lim, p.now, p.batch = lim, now.Round(0).UTC(), batch
 	p.mem, p.msgs, p.refs, p.tmp, p.key = p.mem[:0], p.msgs[:0], p.refs[:0], p.tmp[:0], p.key[:0]
 	p.seenEnvCtx, p.seenEnvInt, p.seenEnvSent, p.seenEnvKey = false, false, false, false
 	p.hasEnvCtx, p.hasEnvInteg, p.hasEnvSentAt, p.hasEnvKey = false, false, false, false
@@ -374,6 +375,8 @@ func (p *parser) envField(key string, v int) (int, error) {
 			return -1, err
 		}
 		p.hasEnvSentAt, p.envSentAt = ok, t
+		p.envSentText = append(p.envSentText[:0], '"')
+		p.envSentText = append(t.AppendFormat(p.envSentText, time.RFC3339Nano), '"')
 	case "context", "integrations":
 		if b[v] != '{' && !isNull && !emptyArray(b[v:end]) {
 			return -1, p.errf(-1, "%s must be an object", key)
