@@ -1,5 +1,12 @@
-// Package auth owns user credentials. So far: password hashing with argon2id.
-// Sessions, MFA, OIDC and roles come with the accounts work.
+// Package auth owns user credentials and who may do what: password hashing
+// (argon2id) and policy, log-in with throttling, browser sessions, CSRF
+// tokens, API tokens, TOTP second factors and the role table (Can).
+//
+// It holds no HTTP handlers: internal/web and internal/api call it. It
+// reaches storage through the small interfaces declared here, which
+// internal/store.DB implements. Secrets (passwords, session and API
+// tokens, TOTP codes) are compared in constant time and never logged;
+// session and API tokens are stored only as SHA-256 hashes.
 package auth
 
 import (
@@ -59,7 +66,10 @@ func VerifyPassword(password, hash string, want Params) (needsRehash bool, err e
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])
 	key, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(key) == 0 || len(key) > 128 || p.Memory > 4<<20 || p.Time > 100 {
+	// Bounds keep a corrupt or hostile stored hash from costing unbounded
+	// memory or time, and from panicking argon2 (zero threads).
+	if err1 != nil || err2 != nil || len(key) < 16 || len(key) > 128 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 20 ||
+		p.Threads == 0 || p.Threads > 16 {
 		return false, errors.New("malformed argon2 hash")
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
