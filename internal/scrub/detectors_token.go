@@ -94,9 +94,11 @@ func mixed(t []byte) bool {
 
 // wordStart runs the prefix checks at the start of a word and returns the
 // end of a match, or -1.
+//
+// The caller only calls it for letters in wordStarts.
 func (sc *scanner) wordStart(i int) int {
 	b := sc.b
-	if !isUpper(b[i]) && !lowerStarts[b[i]] {
+	if i+1 >= len(b) || !startPair(b[i], b[i+1]) {
 		return -1
 	}
 	if i+3 < len(b) && isDigit(b[i+2]) && isDigit(b[i+3]) && (isUpper(b[i]) && isUpper(b[i+1])) && sc.on(dIBAN) {
@@ -178,13 +180,48 @@ func (sc *scanner) wordStart(i int) int {
 	return -1
 }
 
-// lowerStarts are the lower-case letters some check starts with.
-var lowerStarts = func() (t [256]bool) {
+// wordStarts are the letters some check starts with: every upper-case
+// letter (IBANs) and the first letters of the lower-case prefixes below.
+var wordStarts = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
 	for _, c := range "aegxsrwhb" {
 		t[c] = true
 	}
 	return t
 }()
+
+// startPair is a cheap prefilter on a word's first two bytes: every check
+// in wordStart needs one of these pairs, so ordinary words such as "shop"
+// or "about" cost no further comparison. Upper-case first letters pass
+// (IBAN country codes, AKIA…, Bearer, SECRET).
+func startPair(c0, c1 byte) bool {
+	if isUpper(c0) {
+		return true
+	}
+	switch c0 {
+	case 'a': // aws
+		return c1 == 'w' || c1 == 'W'
+	case 'e': // eyJ
+		return c1 == 'y'
+	case 'g': // ghp_, glpat-, github_pat_
+		return c1 == 'h' || c1 == 'l' || c1 == 'i'
+	case 'x': // xoxb-, xapp-
+		return c1 == 'o' || c1 == 'a'
+	case 's': // sk_live_, sk-, secret
+		return c1 == 'k' || c1 == 'e' || c1 == 'E'
+	case 'r': // rk_live_
+		return c1 == 'k'
+	case 'w': // whsec_
+		return c1 == 'h'
+	case 'h': // hooks.slack.com
+		return c1 == 'o'
+	case 'b': // bearer, basic
+		return c1 == 'e' || c1 == 'E' || c1 == 'a' || c1 == 'A'
+	}
+	return false
+}
 
 // awsKeyID matches AWS access key ids: AKIA/ASIA/ABIA/ACCA/A3T? and 16
 // more upper-case letters or digits.

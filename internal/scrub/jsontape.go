@@ -3,6 +3,7 @@ package scrub
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -33,8 +34,10 @@ func syntaxErr(off int, msg string) error {
 	return fmt.Errorf("scrub: %w at offset %d: %s", ErrInvalidJSON, off, msg)
 }
 
+// skipWS skips JSON whitespace. Compact JSON has none, so the first test
+// usually fails on a structural byte.
 func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
 		i++
 	}
 	return i
@@ -48,6 +51,8 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 	if len(b) > 1<<31-1 {
 		return tape, stack, fmt.Errorf("scrub: %w: over 2 GiB", ErrTooLarge)
 	}
+	inObj := false // the innermost open container is an object
+	var err error
 	for {
 		// Expect a value at i.
 		if i >= len(b) {
@@ -56,6 +61,10 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 		c := b[i]
 		idx := int32(len(tape))
 		switch {
+		case c == '"':
+			if tape, i, err = parseString(b, i, tape); err != nil {
+				return tape, stack, err
+			}
 		case c == '{' || c == '[':
 			if len(stack) >= maxDepth {
 				return tape, stack, fmt.Errorf("scrub: %w: deeper than MaxDepth %d at offset %d", ErrTooDeep, maxDepth, i)
@@ -65,26 +74,20 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 				k = tArr
 			}
 			tape = append(tape, tok{start: int32(i), kind: k})
-			stack = append(stack, idx)
 			i = skipWS(b, i+1)
 			if i < len(b) && (c == '{' && b[i] == '}' || c == '[' && b[i] == ']') {
-				stack = stack[:len(stack)-1]
 				tape[idx].end, tape[idx].next = int32(i+1), int32(len(tape))
 				i++
 				break
 			}
-			if c == '{' {
-				var err error
+			stack = append(stack, idx)
+			inObj = c == '{'
+			if inObj {
 				if tape, i, err = parseKey(b, i, tape); err != nil {
 					return tape, stack, err
 				}
 			}
 			continue
-		case c == '"':
-			var err error
-			if tape, i, err = parseString(b, i, tape); err != nil {
-				return tape, stack, err
-			}
 		case c == '-' || isDigit(c):
 			e, err := parseNumber(b, i)
 			if err != nil {
@@ -116,23 +119,22 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 				}
 				return tape, stack, nil
 			}
-			top := stack[len(stack)-1]
 			if i >= len(b) {
 				return tape, stack, syntaxErr(i, "unexpected end of input")
 			}
-			obj := tape[top].kind == tObj
-			switch {
-			case b[i] == ',':
+			switch c := b[i]; {
+			case c == ',':
 				i = skipWS(b, i+1)
-				if obj {
-					var err error
+				if inObj {
 					if tape, i, err = parseKey(b, i, tape); err != nil {
 						return tape, stack, err
 					}
 				}
-			case obj && b[i] == '}' || !obj && b[i] == ']':
+			case inObj && c == '}' || !inObj && c == ']':
+				top := stack[len(stack)-1]
 				tape[top].end, tape[top].next = int32(i+1), int32(len(tape))
 				stack = stack[:len(stack)-1]
+				inObj = len(stack) > 0 && tape[stack[len(stack)-1]].kind == tObj
 				i++
 				continue
 			default:
@@ -151,6 +153,9 @@ func parseKey(b []byte, i int, tape []tok) ([]tok, int, error) {
 	tape, i, err := parseString(b, i, tape)
 	if err != nil {
 		return tape, i, err
+	}
+	if i < len(b) && b[i] == ':' { // compact JSON
+		return tape, skipWS(b, i+1), nil
 	}
 	i = skipWS(b, i)
 	if i >= len(b) || b[i] != ':' {
@@ -176,25 +181,55 @@ const (
 	hi1 = 0x8080808080808080
 )
 
-// swarSpecial reports whether any byte of x is a control byte, '"', '\\'
-// or non-ASCII.
-func swarSpecial(x uint64) bool {
-	ctl := (x - 0x20*lo7) & ^x & hi1
+// swarSpecial returns a mask with the high bit set in each byte of x that
+// is a control byte, '"', '\\' or (unless high) non-ASCII. Bytes above the
+// first flagged one may be flagged spuriously (borrows), so only the lowest
+// set bit is meaningful.
+func swarSpecial(x uint64, high bool) uint64 {
+	ctl := (x - 0x20*lo7) & ^x
 	q := x ^ ('"' * lo7)
 	bs := x ^ ('\\' * lo7)
-	quote := (q - lo7) & ^q & hi1
-	back := (bs - lo7) & ^bs & hi1
-	return (ctl | quote | back | x&hi1) != 0
+	m := (ctl | (q-lo7)&^q | (bs-lo7)&^bs) & hi1
+	if !high {
+		m |= x & hi1
+	}
+	return m
+}
+
+// strEnd returns the index of the first special byte (see swarSpecial) at
+// or after j, or len(b).
+func strEnd(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		if m := swarSpecial(binary.LittleEndian.Uint64(b[j:]), false); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for j < len(b) && !strClass[b[j]] {
+		j++
+	}
+	return j
 }
 
 // parseString parses the string starting with the quote at i.
 func parseString(b []byte, i int, tape []tok) ([]tok, int, error) {
 	s := i + 1
-	j := s
+	// Fast path: plain ASCII without escapes, the common case.
+	j := strEnd(b, s)
+	if j < len(b) && b[j] == '"' {
+		tape = append(tape, tok{start: int32(s), end: int32(j), next: int32(len(tape)) + 1, kind: tStr})
+		return tape, j + 1, nil
+	}
 	esc, high := false, false
 	for {
-		// Eight bytes at a time while none is special (SWAR), then bytewise.
-		for j+8 <= len(b) && !swarSpecial(binary.LittleEndian.Uint64(b[j:])) {
+		// Eight bytes at a time (SWAR), jumping straight to the first
+		// special byte; most strings end within one or two words. Once a
+		// non-ASCII byte was seen, further ones no longer stop the loop:
+		// the string is checked with utf8.Valid at the end.
+		for j+8 <= len(b) {
+			if m := swarSpecial(binary.LittleEndian.Uint64(b[j:]), high); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			j += 8
 		}
 		for j < len(b) && !strClass[b[j]] {

@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"unicode/utf8"
 )
@@ -80,6 +81,14 @@ func (sc *scanner) add(start, end int, d detID) {
 	}
 }
 
+// wordByte is isWordByte as a table, for the skip loops.
+var wordByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isWordByte(byte(c))
+	}
+	return t
+}()
+
 // scan appends to sc.spans the spans found in b.
 func (sc *scanner) scan(b []byte) {
 	sc.b = b
@@ -87,18 +96,29 @@ func (sc *scanner) scan(b []byte) {
 	n := len(b)
 	i := 0
 	for i < n {
+		// Most bytes are separators or inside words: skip them in tight
+		// loops and dispatch only on bytes that can start a check.
+		for i < n && byteClass[b[i]] == cOther {
+			i++
+		}
+		if i >= n {
+			break
+		}
 		c := b[i]
 		switch byteClass[c] {
-		case cOther:
-			i++
 		case cWord:
-			if i == 0 || !isWordByte(b[i-1]) {
+			// Only a word's first letter can start a check; a word byte
+			// right after a digit or '_' continues a word.
+			if (i == 0 || !wordByte[b[i-1]]) && wordStarts[c] {
 				if e := sc.wordStart(i); e > i {
 					i = e
 					continue
 				}
 			}
-			i = skipWord(b, i+1)
+			i++
+			for i < n && wordByte[b[i]] {
+				i++
+			}
 		case cDigit:
 			i = sc.numeric(i)
 		case cPlus, cParen:
@@ -155,11 +175,43 @@ func (sc *scanner) protected(view []byte, a, b int) bool {
 	return false
 }
 
+// hasPctOrPlus reports whether b contains '%' or '+', without which no
+// percent- or form-decoded view is needed (see pctView). Eight bytes at a
+// time: most strings have neither.
+func hasPctOrPlus(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		p := x ^ ('%' * lo7)
+		q := x ^ ('+' * lo7)
+		if ((p-lo7)&^p|(q-lo7)&^q)&hi1 != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '%' || b[i] == '+' {
+			return true
+		}
+	}
+	return false
+}
+
 // scrubOnce scans src (through its URL-decoded views when it has escapes),
 // redacts what was found and returns the result, which lives in a scanner
 // buffer until the next call. mask selects '*'-per-character replacement.
 func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 	sc.spans = sc.spans[:0]
+	if !hasPctOrPlus(src) { // the common case: no encoded view to scan
+		sc.scan(src)
+		if len(sc.spans) == 0 {
+			return src, false
+		}
+		sc.dropProtected(src, 0)
+		if len(sc.spans) == 0 {
+			return src, false
+		}
+		return sc.redact(src, mask), true
+	}
 	if pctView(src, false) {
 		v0, m0 := decodePct(src, false, sc.view[0][:0], sc.vmap[0][:0])
 		sc.view[0], sc.vmap[0] = v0, m0
