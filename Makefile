@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run build test deps deps-apt deps-go lint vet fmt-check bench clean
+.PHONY: run build test deps deps-apt deps-go lint vet fmt-check bench clean sdk sdk-check
 
 ## run: build the binary and serve the demo on the embedded default (SQLite + local files)
 run: build
@@ -20,7 +20,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/veil
 
 ## test: install missing test components, check formatting and vet, run every test
-test: deps fmt-check vet lint
+test: deps fmt-check vet lint sdk-check
 	CI=$${CI:-} $(GO) test -count=1 -timeout 30m ./...
 
 ## deps: install what the tests start: PostgreSQL (Debian) and versitygw (S3)
@@ -31,14 +31,33 @@ deps-apt:
 		echo "installing postgresql from Debian"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
+	@if ! [ -x /usr/bin/chromium ]; then \
+		echo "installing chromium from Debian (browser SDK tests)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	fi
 
-deps-go: $(VERSITYGW) test/segment-node/node_modules
+deps-go: $(VERSITYGW) test/segment-node/node_modules sdk/node_modules
 	$(GO) mod download
 
 # Segment's own Node library, for the compatibility test (pinned by package-lock.json).
 test/segment-node/node_modules: test/segment-node/package-lock.json
 	cd test/segment-node && npm ci --no-audit --no-fund
 	touch $@
+
+# The browser SDK's build and test tools (esbuild, typescript, playwright-core), pinned by package-lock.json.
+sdk/node_modules: sdk/package-lock.json
+	cd sdk && npm ci --no-audit --no-fund
+	touch $@
+
+## sdk: rebuild the browser SDK bundle (sdk/dist, embedded in the binary) from the lock file
+sdk:
+	cd sdk && npm ci --no-audit --no-fund && npx tsc -p . && node build.mjs
+	@gzip -9 -c sdk/dist/veil.js | wc -c | xargs echo "sdk/dist/veil.js gzip -9 bytes:"
+
+## sdk-check: type-check the SDK and check that sdk/dist is what the lock file builds
+sdk-check: sdk/node_modules
+	cd sdk && npx tsc -p .
+	@tmp=$$(mktemp -d) && (cd sdk && node build.mjs --out $$tmp) && diff -r $$tmp sdk/dist && rm -rf $$tmp && echo "sdk/dist is reproducible"
 
 $(VERSITYGW):
 	@echo "building versitygw $(VERSITYGW_VERSION) (S3-compatible test server; a few minutes the first time)"

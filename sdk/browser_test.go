@@ -60,18 +60,18 @@ type capture struct {
 }
 
 type harness struct {
-	t                     *testing.T
-	root, dataDir, bin    string
-	site, host, veil      string
-	key, key2, project    string
-	cmd                   *exec.Cmd
-	stderr                *bytes.Buffer
-	mu                    sync.Mutex
-	captures              []capture
-	mode                  string
-	pages                 http.Handler
-	chromium, node        string
-	stopOnce              sync.Once
+	t                  *testing.T
+	root, dataDir, bin string
+	site, host, veil   string
+	key, key2, project string
+	cmd                *exec.Cmd
+	stderr             *bytes.Buffer
+	mu                 sync.Mutex
+	captures           []capture
+	mode               string
+	pages              http.Handler
+	chromium, node     string
+	stopOnce           sync.Once
 }
 
 func sdkDir(t *testing.T) string {
@@ -411,10 +411,10 @@ func TestBrowserAdversarial(t *testing.T) {
 	var res struct {
 		Adversarial, Iframes, Demo pageResult
 		Unload                     pageResult
-		GPC     pageResult `json:"gpc"`
-		Consent struct {
+		GPC                        pageResult `json:"gpc"`
+		Consent                    struct {
 			pageResult
-			Before, AfterOptIn, AfterOptOut, AfterReload                      status
+			Before, AfterOptIn, AfterOptOut, AfterReload              status
 			RequestsBefore, RequestsBeforeReload, RequestsAfterReload int
 		}
 		Failure struct {
