@@ -29,6 +29,7 @@ func RunAccountsSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"OrgSSO", testOrgSSO},
+		{"InstanceKey", testInstanceKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,4 +387,25 @@ func testOrgSSO(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 	wantCode(t, db.PutOrgSSO(ctx, &veil.OrgSSO{OrgID: "org_nope", Issuer: "i", ClientID: "c", DefaultRole: veil.RoleViewer}), veil.ENOTFOUND)
+}
+
+func testInstanceKey(t *testing.T, open func(t *testing.T) *store.DB) {
+	ctx := context.Background()
+	db, _ := MustOpen(t, open)
+	calls := 0
+	mk := func() ([]byte, error) { calls++; return []byte(fmt.Sprintf("w%d", calls)), nil }
+	a, err := db.InstanceKey(ctx, "accounts", mk)
+	if err != nil || string(a) != "w1" {
+		t.Fatalf("first = %q, %v", a, err)
+	}
+	if b, err := db.InstanceKey(ctx, "accounts", mk); err != nil || string(b) != "w1" || calls != 1 {
+		t.Fatalf("second = %q, %v (calls %d)", b, err, calls)
+	}
+	n, err := db.RewrapInstanceKeys(ctx, func(name string, w []byte) ([]byte, error) { return append(w, '!'), nil })
+	if err != nil || n != 1 {
+		t.Fatalf("rewrap = %d, %v", n, err)
+	}
+	if b, _ := db.InstanceKey(ctx, "accounts", mk); string(b) != "w1!" {
+		t.Fatalf("after rewrap = %q", b)
+	}
 }

@@ -81,3 +81,9 @@ CREATE TABLE org_sso (
 	enabled         BOOLEAN NOT NULL DEFAULT FALSE,
 	updated_at      TIMESTAMPTZ NOT NULL
 );
+
+CREATE TABLE instance_keys (
+	name        TEXT PRIMARY KEY,
+	wrapped_key BYTEA NOT NULL,
+	created_at  TIMESTAMPTZ NOT NULL
+);

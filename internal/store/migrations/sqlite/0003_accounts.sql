@@ -87,3 +87,11 @@ CREATE TABLE org_sso (
 	enabled         INTEGER NOT NULL DEFAULT 0,
 	updated_at      INTEGER NOT NULL
 ) STRICT;
+
+-- Instance-wide data keys (e.g. "accounts", which seals TOTP secrets and
+-- SSO client secrets), stored only wrapped by the master key.
+CREATE TABLE instance_keys (
+	name        TEXT PRIMARY KEY,
+	wrapped_key BLOB NOT NULL,
+	created_at  INTEGER NOT NULL
+) STRICT;
