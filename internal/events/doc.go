@@ -47,13 +47,15 @@
 // members of each message as byte spans. The stored message is assembled by
 // copying those spans, so no maps or interface values are built and memory
 // is bounded by the body's size: one output buffer and one string buffer
-// per request, and about 8 allocations per batch. It is about 10 times
-// faster than decoding with encoding/json (BenchmarkParseBatch against
-// BenchmarkEncodingJSONBaseline). FuzzScan checks it against
-// encoding/json's notion of validity.
+// per request, and 6 allocations per batch. It runs about 20,000
+// instructions per 600-byte event, a tenth of what decoding each message
+// into a map with encoding/json and encoding it again takes
+// (BenchmarkParseBatch against BenchmarkEncodingJSONBaseline). FuzzScan
+// checks it against encoding/json's notion of validity.
 //
 // # De-duplication
 //
 // Dedup remembers (project, messageId) pairs for 24 hours, as Segment does,
-// in about 12 bytes per id; see its documentation.
+// in about 12 bytes per id with one table probe per lookup; see its
+// documentation.
 package events
