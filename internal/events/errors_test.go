@@ -142,6 +142,8 @@ func TestParse_Limits(t *testing.T) {
 		{"string at limit", "track", `{"type":"track","userId":"u","event":"E","s":"` + strings.Repeat("é", 8) + `"}`, events.Limits{MaxStringLen: 16}, ""},
 		{"long string in batch", "batch", `{"batch":[{"type":"identify","userId":"u"},` + padded(t, 300) + `]}`, events.Limits{MaxStringLen: 200},
 			"batch[1]: a string at byte 104 is longer than 200 bytes"},
+		{"long string before the batch", "batch", `{"x":"` + strings.Repeat("x", 201) + `","batch":[{"type":"identify","userId":"u"}]}`, events.Limits{MaxStringLen: 200},
+			"a string at byte 5 is longer than 200 bytes"},
 		{"long string in envelope", "batch", `{"batch":[],"x":"` + strings.Repeat("x", 201) + `"}`, events.Limits{MaxStringLen: 200},
 			"a string at byte 16 is longer than 200 bytes"},
 		{"string over limit", "track", `{"type":"track","userId":"u","event":"E","s":"` + strings.Repeat("x", 17) + `"}`, events.Limits{MaxStringLen: 16},

@@ -29,8 +29,8 @@ type Message struct {
 	AnonymousID string
 	Event       string // track only
 	Name        string // page and screen only
-	GroupID     string // group only
-	PreviousID  string // alias only
+	GroupID     string // required for group
+	PreviousID  string // required for alias
 
 	// Timestamp is when the event happened, corrected for client clock
 	// skew when the client sent sentAt: ReceivedAt - (SentAt -

@@ -251,8 +251,10 @@ func (p *parser) envelope() error {
 		}
 		v := skipWS(b, i+1)
 		var err error
+		inBatch := false
 		switch string(key) {
 		case "batch":
+			inBatch = true
 			if seenBatch {
 				return p.errf(-1, "batch appears twice")
 			}
@@ -264,6 +266,9 @@ func (p *parser) envelope() error {
 			if i = s.value(v, 1); i < 0 {
 				err = p.scanError(-1)
 			}
+		}
+		if err == nil && !inBatch {
+			err = p.longString(-1) // in an envelope field, not a message
 		}
 		if err != nil {
 			return err
@@ -285,7 +290,7 @@ func (p *parser) envelope() error {
 	if !seenBatch {
 		return p.errf(-1, "batch is missing")
 	}
-	return p.longString(-1) // in the envelope: messages were checked
+	return nil
 }
 
 // batchArray scans the batch array at v, recording each message.
