@@ -71,13 +71,6 @@ func (c *keyCache) project(ctx context.Context, id string) (*project, error) {
 	return p, nil
 }
 
-// forgetProject drops a cached project key (project deleted or shredded).
-func (c *keyCache) forgetProject(id string) {
-	c.mu.Lock()
-	delete(c.projects, id)
-	c.mu.Unlock()
-}
-
 // sessionKey returns the key of a session, creating the session (with a
 // new wrapped key) in the store on first sight. The wrapped key is durable
 // before any segment sealed with it is acknowledged.
@@ -128,14 +121,4 @@ func (c *keyCache) sessionKey(ctx context.Context, p *project, sessionID string,
 		}
 	}
 	return sk, created, nil
-}
-
-// forgetSession drops a cached session key (session deleted: shredded).
-func (c *keyCache) forgetSession(projectID, sessionID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.sessions[projectID+"/"+sessionID]; ok {
-		c.lru.Remove(e)
-		delete(c.sessions, projectID+"/"+sessionID)
-	}
 }
