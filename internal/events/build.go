@@ -196,7 +196,7 @@ func (p *parser) idValue(k int, m member, c int8, ref *strRef) (numeric bool, er
 	default:
 		return false, p.errf(k, "%s must be a string or a number", fieldNames[c])
 	}
-	*ref = strRef{int32(off), int32(len(p.strs))}
+	*ref = strRef{off, len(p.strs)}
 	return numeric, nil
 }
 
@@ -211,7 +211,7 @@ func (p *parser) strValue(k int, m member, c int8, ref *strRef) error {
 	}
 	off := len(p.strs)
 	p.strs = unquote(p.strs, v)
-	*ref = strRef{int32(off), int32(len(p.strs))}
+	*ref = strRef{off, len(p.strs)}
 	return nil
 }
 
@@ -346,7 +346,7 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 	// The stored JSON: the client's fields minus those the server owns,
 	// context and integrations merged with the batch's, then the server's.
 	start := len(p.out)
-	sp.outStart = int32(start)
+	sp.outStart = start
 	p.out = append(p.out, '{')
 	ctxDone, integDone := false, false
 	added := 0 // bytes the batch's context and integrations add
@@ -426,7 +426,7 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 		p.out = append(p.out, '"')
 		off := len(p.strs)
 		p.strs = p.newID(p.strs)
-		*r = strRef{int32(off), int32(len(p.strs))}
+		*r = strRef{off, len(p.strs)}
 		p.out = append(p.out, p.strs[off:]...)
 		p.out = append(p.out, '"')
 	} else if m := get(fMessageID); numeric[fMessageID] {
@@ -451,7 +451,7 @@ func (p *parser) message(k int, implied string, msg *Message) (writeKey member, 
 	p.out = append(p.out, '"')
 	p.out = append(p.out, p.recvText...)
 	p.out = append(p.out, '"', '}')
-	sp.outEnd = int32(len(p.out))
+	sp.outEnd = len(p.out)
 	return writeKey, nil
 }
 

@@ -8,9 +8,9 @@ import (
 
 // Limits bounds what Parse accepts. A zero field takes its default.
 type Limits struct {
-	// MaxMessage is the largest message in bytes, as received: the whole
+	// MaxMessage is the largest message in bytes as received: the whole
 	// body of a single-message endpoint, or one element of a batch.
-	// Segment's limit is 32 KB.
+	// Segment's limit is 32 KB. At most 1 GiB, as is MaxBatch.
 	MaxMessage int
 	// MaxBatch is the largest batch body in bytes. Segment's limit is
 	// 500 KB. Merging batch-level context and integrations into each
@@ -61,6 +61,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
 	}
+	// Offsets into the body are int32; the scanner recurses once per level.
+	l.MaxMessage, l.MaxBatch = min(l.MaxMessage, 1<<30), min(l.MaxBatch, 1<<30)
 	l.MaxDepth = min(l.MaxDepth, 1000)
 	if l.MaxStringLen <= 0 {
 		l.MaxStringLen = l.MaxMessage

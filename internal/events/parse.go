@@ -56,12 +56,12 @@ func Parse(body []byte, endpoint string, now time.Time, lim Limits) (*Request, e
 type span struct {
 	start, end     int32
 	memFrom, memTo int32
-	outStart       int32 // the stored JSON in parser.out
-	outEnd         int32
+	outStart       int // the stored JSON in parser.out
+	outEnd         int
 }
 
 // strRef locates a string field of a message in parser.strs.
-type strRef struct{ off, end int32 }
+type strRef struct{ off, end int }
 
 const (
 	sMessageID = iota
