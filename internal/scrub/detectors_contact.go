@@ -292,7 +292,7 @@ func (sc *scanner) keyValue(i int) int {
 		return i + 1
 	}
 	key := b[ks:ke]
-	if sc.c.classify(key) != keySensitive {
+	if sc.classify(key) != keySensitive {
 		return i + 1
 	}
 	v := i + 1

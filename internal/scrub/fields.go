@@ -1,5 +1,10 @@
 package scrub
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Field names are compared by words (plurals included), so that "api_key", "apiKey",
 // "X-API-Key" and "APIKEY" are the same name and "cardinality" is not
 // "card". A key is split into lowercase words at non-alphanumeric bytes and
@@ -158,4 +163,73 @@ func headerLike(key []byte) bool {
 		return true
 	}
 	return false
+}
+
+// keyCache remembers, per walker, what classify found for field names, and
+// which short strings (keys or values) were scanned without a finding.
+// Documents repeat a few dozen keys and values thousands of times ("type",
+// "childNodes", "en-US", class names), and splitting a key into words,
+// probing the name sets or scanning a string cost more than a lookup. The
+// outcome depends only on the bytes and the rules (see cacheable), so
+// entries stay valid across documents. It is direct-mapped: a collision
+// only costs a recomputation.
+type keyCache [256]keyEntry
+
+type keyEntry struct {
+	n     uint8 // key length, 0 for an empty slot
+	flags uint8 // keyClass in the low bits, plus kcScanned
+	key   [maxCachedKey]byte
+}
+
+const (
+	maxCachedKey        = 30
+	kcClass       uint8 = 3 // the keyClass, valid with kcClassKnown
+	kcClassKnown  uint8 = 4
+	kcScanned     uint8 = 8 // scanning the bytes as text found nothing
+)
+
+// slot returns the entry for key and whether it holds key.
+func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
+	var h uint64
+	if len(key) >= 8 {
+		h = binary.LittleEndian.Uint64(key) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(key[len(key)-8:]), 29)
+	} else {
+		for _, c := range key {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ uint64(len(key))) * 0x9E3779B97F4A7C15
+	e := &kc[h>>56]
+	return e, int(e.n) == len(key) && string(e.key[:e.n]) == string(key)
+}
+
+// cacheable reports whether key may be cached. Keys that could parse as
+// JSON are not: how they are scanned depends on the nesting depth.
+func cacheable(key []byte) bool {
+	return len(key) > 0 && len(key) <= maxCachedKey && !jsonStart[key[0]]
+}
+
+// mark adds flags to the entry for key (e, from slot), which may have
+// been taken by another key since slot returned it.
+func (e *keyEntry) mark(key []byte, flags uint8) {
+	if int(e.n) == len(key) && string(e.key[:e.n]) == string(key) {
+		e.flags |= flags
+		return
+	}
+	e.n = uint8(copy(e.key[:], key))
+	e.flags = flags
+}
+
+// classify is compiled.classify through the scanner's key cache.
+func (sc *scanner) classify(key []byte) keyClass {
+	if !cacheable(key) {
+		return sc.c.classify(key)
+	}
+	e, hit := sc.keys.slot(key)
+	if hit && e.flags&kcClassKnown != 0 {
+		return keyClass(e.flags & kcClass)
+	}
+	cl := sc.c.classify(key)
+	e.mark(key, uint8(cl)|kcClassKnown)
+	return cl
 }

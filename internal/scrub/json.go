@@ -115,16 +115,9 @@ func (w *walker) value(ti int, cl keyClass) int {
 func (w *walker) member(k int, parent keyClass) int {
 	key := w.keyBytes(k)
 	cl := parent
-	if parent != keySafe && !(schemaKey(key) && !w.s.c.schemaOverride) {
-		if parent == keyPlain {
-			// Keys may hold e-mails and ids too; classify what is kept.
-			t := w.tape[k]
-			if out, changed := w.scrubString(key); changed {
-				w.editString(t, out)
-				key = append([]byte(nil), out...)
-			}
-		}
-		if c := w.s.c.classify(key); c != keyPlain {
+	if parent != keySafe {
+		var c keyClass
+		if c, key = w.keyClass(k, key, parent == keyPlain); c != keyPlain {
 			cl = c
 		}
 	}
@@ -138,6 +131,43 @@ func (w *walker) member(k int, parent keyClass) int {
 		return next
 	}
 	return w.value(k+1, cl)
+}
+
+// keyClass classifies the key at tape index k (decoded: key). With scan,
+// the key is first scrubbed like any string (keys may hold e-mails and
+// ids too) and the kept text is classified; the key is then returned as
+// kept. Clean keys are remembered in the scanner's key cache.
+func (w *walker) keyClass(k int, key []byte, scan bool) (keyClass, []byte) {
+	var e *keyEntry
+	if cacheable(key) {
+		var hit bool
+		if e, hit = w.sc.keys.slot(key); hit && e.flags&kcClassKnown != 0 && (!scan || e.flags&kcScanned != 0) {
+			return keyClass(e.flags & kcClass), key
+		}
+	}
+	if schemaKey(key) && !w.s.c.schemaOverride {
+		// rrweb's own keys: neither scanned nor classified.
+		if e != nil {
+			e.mark(key, uint8(keyPlain)|kcClassKnown|kcScanned)
+		}
+		return keyPlain, key
+	}
+	if scan {
+		if out, changed := w.scrubString(key); changed {
+			w.editString(w.tape[k], out)
+			key = append([]byte(nil), out...)
+			return w.s.c.classify(key), key
+		}
+	}
+	cl := w.s.c.classify(key)
+	if e != nil {
+		flags := uint8(cl) | kcClassKnown
+		if scan {
+			flags |= kcScanned
+		}
+		e.mark(key, flags)
+	}
+	return cl, key
 }
 
 // keyBytes returns the decoded bytes of the key at k. The result of an
@@ -191,9 +221,18 @@ func (w *walker) str(ti int) {
 		return
 	}
 	src := w.content(t)
+	var e *keyEntry
+	if cacheable(src) {
+		var hit bool
+		if e, hit = w.sc.keys.slot(src); hit && e.flags&kcScanned != 0 {
+			return // seen before, nothing found
+		}
+	}
 	out, changed := w.scrubString(src)
 	if changed {
 		w.editString(t, out)
+	} else if e != nil {
+		e.mark(src, kcScanned)
 	}
 }
 

@@ -112,7 +112,11 @@ func (w *walker) field(oi int, name string) int {
 
 // intField returns the integer value of key name in object oi.
 func (w *walker) intField(oi int, name string) (int64, bool) {
-	vi := w.field(oi, name)
+	return w.intValue(w.field(oi, name))
+}
+
+// intValue returns the integer value at tape index vi (-1: none).
+func (w *walker) intValue(vi int) (int64, bool) {
 	if vi < 0 || w.tape[vi].kind != tNum {
 		return 0, false
 	}
@@ -203,38 +207,79 @@ func (w *walker) eventData(typ int64, di int) {
 
 // node scrubs a serialized node and its children.
 func (w *walker) node(ni int) {
-	if w.tape[ni].kind != tObj {
+	t := w.tape[ni]
+	if t.kind != tObj {
 		w.value(ni, keyPlain)
 		return
 	}
-	typ, _ := w.intField(ni, "type")
+	// One pass finds the keys the walk needs (the first of each, as field
+	// does): nodes are the bulk of a snapshot, and looking each key up
+	// separately walked every node's keys three or four times.
+	ti, ai, tagi, idi := -1, -1, -1, -1
+	for k := ni + 1; k < int(t.next); k = int(w.tape[k+1].next) {
+		kt := w.tape[k]
+		if kt.esc {
+			continue
+		}
+		switch string(w.in[kt.start:kt.end]) {
+		case "type":
+			ti = firstIdx(ti, k+1)
+		case "attributes":
+			ai = firstIdx(ai, k+1)
+		case "tagName":
+			tagi = firstIdx(tagi, k+1)
+		case "id":
+			idi = firstIdx(idi, k+1)
+		}
+	}
+	typ, _ := w.intValue(ti)
 	sensitive := false
-	if ai := w.field(ni, "attributes"); typ == 2 && ai >= 0 && w.tape[ai].kind == tObj {
-		sensitive = w.sensitiveElement(ni, ai)
-		if id, ok := w.intField(ni, "id"); ok && sensitive {
+	if typ == 2 && ai >= 0 && w.tape[ai].kind == tObj && tagi >= 0 && w.tape[tagi].kind == tStr {
+		sensitive = formTag(w.content(w.tape[tagi])) && w.sensitiveAttrs(ai)
+		if id, ok := w.intValue(idi); ok && sensitive {
 			w.ids.add(id)
 		}
 	}
-	w.members(ni, func(key []byte, vi int) bool {
-		switch string(key) {
-		case "attributes":
-			if w.tape[vi].kind != tObj {
-				return false
+	for k := ni + 1; k < int(t.next); {
+		kt, vi := w.tape[k], k+1
+		vt := w.tape[vi]
+		if !kt.esc {
+			switch string(w.in[kt.start:kt.end]) {
+			case "attributes":
+				if vt.kind == tObj {
+					w.attrs(vi, sensitive)
+					k = int(vt.next)
+					continue
+				}
+			case "childNodes":
+				if vt.kind == tArr {
+					for c := vi + 1; c < int(vt.next); c = int(w.tape[c].next) {
+						w.node(c)
+					}
+					k = int(vt.next)
+					continue
+				}
 			}
-			w.attrs(vi, sensitive)
-		case "childNodes":
-			t := w.tape[vi]
-			if t.kind != tArr {
-				return false
-			}
-			for k := vi + 1; k < int(t.next); k = int(w.tape[k].next) {
-				w.node(k)
-			}
-		default:
-			return false
 		}
-		return true
-	})
+		k = w.member(k, keyPlain)
+	}
+}
+
+func firstIdx(cur, k int) int {
+	if cur < 0 {
+		return k
+	}
+	return cur
+}
+
+// formTag reports whether an element's tag name is a form control whose
+// value may be a secret.
+func formTag(tag []byte) bool {
+	switch len(tag) {
+	case 5, 6, 8:
+		return bytes.EqualFold(tag, []byte("input")) || bytes.EqualFold(tag, []byte("select")) || bytes.EqualFold(tag, []byte("textarea"))
+	}
+	return false
 }
 
 // attrs scrubs an attributes object; sensitive masks the value attribute.
@@ -254,16 +299,9 @@ var sensitiveAutocomplete = [...]string{
 	"cc-given-name", "cc-family-name", "current-password", "new-password", "one-time-code",
 }
 
-// sensitiveElement reports whether the element at ni (attributes at ai) is
+// sensitiveAttrs reports whether a form control's attributes at ai mark
 // a password, card or other sensitive input: type=password, a payment or
 // password autocomplete token, or a sensitive name or id.
-func (w *walker) sensitiveElement(ni, ai int) bool {
-	tag := w.strField(ni, "tagName")
-	if !bytes.EqualFold(tag, []byte("input")) && !bytes.EqualFold(tag, []byte("textarea")) && !bytes.EqualFold(tag, []byte("select")) {
-		return false
-	}
-	return w.sensitiveAttrs(ai)
-}
 
 func (w *walker) sensitiveAttrs(ai int) bool {
 	if v := w.strField(ai, "type"); bytes.EqualFold(bytes.TrimSpace(v), []byte("password")) {
@@ -279,7 +317,7 @@ func (w *walker) sensitiveAttrs(ai int) bool {
 		}
 	}
 	for _, name := range [...]string{"name", "id"} {
-		if v := w.strField(ai, name); v != nil && w.s.c.classify(v) == keySensitive {
+		if v := w.strField(ai, name); v != nil && w.sc.classify(v) == keySensitive {
 			return true
 		}
 	}

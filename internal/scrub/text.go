@@ -55,6 +55,7 @@ func skipWord(b []byte, i int) int {
 // that clean input costs no allocation.
 type scanner struct {
 	c      *compiled
+	keys   *keyCache
 	b      []byte // the view being scanned
 	spans  []span
 	groups []group
@@ -70,7 +71,7 @@ type scanner struct {
 }
 
 func newScanner(c *compiled) *scanner {
-	return &scanner{c: c, counts: make([]int32, int(numBuiltin)+len(c.custom))}
+	return &scanner{c: c, keys: new(keyCache), counts: make([]int32, int(numBuiltin)+len(c.custom))}
 }
 
 func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
