@@ -182,10 +182,10 @@ type keyEntry struct {
 }
 
 const (
-	maxCachedKey        = 30
-	kcClass       uint8 = 3 // the keyClass, valid with kcClassKnown
-	kcClassKnown  uint8 = 4
-	kcScanned     uint8 = 8 // scanning the bytes as text found nothing
+	maxCachedKey       = 30
+	kcClass      uint8 = 3 // the keyClass, valid with kcClassKnown
+	kcClassKnown uint8 = 4
+	kcScanned    uint8 = 8 // scanning the bytes as text found nothing
 )
 
 // slot returns the entry for key and whether it holds key.
