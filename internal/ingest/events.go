@@ -89,7 +89,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 	binary.BigEndian.PutUint64(plain[0:8], uint64(minT.UnixMicro()))
 	binary.BigEndian.PutUint64(plain[8:16], uint64(maxT.UnixMicro()))
 	rec := &record{kind: kindEvents, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id}
-	if rec.body, err = p.project.dek.Seal(plain, eventsAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
+	if rec.body, err = p.project.dek.SealFast(plain, eventsAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal events: %w", err)
 	}
 	if err := h.append(ctx, rec.encode()); err != nil {

@@ -218,3 +218,20 @@ func TestSealOpen_Concurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestSealFast_OpensWithOpen(t *testing.T) {
+	dk := keyring.NewDataKey()
+	for _, data := range [][]byte{nil, []byte("x"), RRWebJSON(256 << 10)} {
+		sealed, err := dk.SealFast(data, testAAD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dk.Open(sealed, testAAD)
+		if err != nil || !bytes.Equal(got, data) && len(data) > 0 {
+			t.Fatalf("round trip of %d bytes: %v", len(data), err)
+		}
+		if _, err := dk.Open(sealed, keyring.AAD{Org: "other"}); !errors.Is(err, keyring.ErrAuth) {
+			t.Fatalf("wrong AAD: %v", err)
+		}
+	}
+}
