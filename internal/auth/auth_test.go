@@ -58,7 +58,7 @@ func TestLogin(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := l.Authenticate(ctx, tt.email, tt.pw, "192.0.2.9")
-			if err != auth.ErrBadCredentials {
+			if !errors.Is(err, auth.ErrBadCredentials) || veil.ErrorCode(err) != veil.EUNAUTHORIZED {
 				t.Fatalf("err = %v", err)
 			}
 		})
@@ -72,7 +72,7 @@ func TestLogin_Throttle(t *testing.T) {
 	l := &auth.Login{Store: db, Params: fastParams, Now: clk.Now}
 	const attacker, victim = "203.0.113.7", "192.0.2.1"
 	for range 5 {
-		if _, err := l.Authenticate(ctx, "alice@example.com", "guess", attacker); err != auth.ErrBadCredentials {
+		if _, err := l.Authenticate(ctx, "alice@example.com", "guess", attacker); !errors.Is(err, auth.ErrBadCredentials) {
 			t.Fatal(err)
 		}
 	}

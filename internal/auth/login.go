@@ -86,6 +86,13 @@ func (e *ThrottledError) Unwrap() error {
 // password, so the log-in form does not reveal who has an account.
 var ErrBadCredentials = veil.Errorf(veil.EUNAUTHORIZED, "Wrong e-mail or password.")
 
+// FailedLogin is the error of a wrong password for an existing account: it
+// is ErrBadCredentials (errors.Is) and names the account for the audit log.
+type FailedLogin struct{ UserID string }
+
+func (e *FailedLogin) Error() string { return "wrong password for user " + e.UserID }
+func (e *FailedLogin) Unwrap() error { return ErrBadCredentials }
+
 // Login checks e-mail and password logins.
 type Login struct {
 	Store  LoginStore
@@ -138,7 +145,10 @@ func (l *Login) Authenticate(ctx context.Context, email, password, ip string) (*
 	}
 	rehash, err := VerifyPassword(password, u.PasswordHash, l.params())
 	if errors.Is(err, ErrMismatch) || (err != nil && u.PasswordHash == "") {
-		return nil, l.fail(ctx, pair, acct, ipKey)
+		if err := l.fail(ctx, pair, acct, ipKey); err != ErrBadCredentials {
+			return nil, err
+		}
+		return nil, &FailedLogin{UserID: u.ID}
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
