@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/veil-privacy/veil/internal/wal"
 )
@@ -24,10 +25,15 @@ func (h *Handler) RestoreDedup(ctx context.Context, log Log) error {
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			var m struct {
-				MessageID string `json:"messageId"`
+				MessageID  string    `json:"messageId"`
+				ReceivedAt time.Time `json:"receivedAt"`
 			}
 			if json.Unmarshal(sc.Bytes(), &m) == nil && m.MessageID != "" {
-				d.Add(projectID, m.MessageID, now)
+				at := m.ReceivedAt
+				if at.IsZero() {
+					at = now
+				}
+				d.Add(projectID, m.MessageID, at) // the window runs from first receipt
 			}
 		}
 	}

@@ -61,12 +61,18 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 	buf.Write(hdr[:]) // min/max timestamps, filled below
 	var minT, maxT time.Time
 	fresh := make([]string, 0, len(req.Messages))
+	// A repeated messageId inside one request is a duplicate too. (Two
+	// concurrent requests with the same id can both be stored: the window
+	// is checked before the write and filled after it, so that a failed
+	// write never turns the client's retry into a "duplicate".)
+	inBatch := make(map[string]bool, len(req.Messages))
 	for i := range req.Messages {
 		m := &req.Messages[i]
-		if h.opts.Dedup != nil && h.opts.Dedup.Has(p.project.id, m.MessageID) {
+		if h.opts.Dedup != nil && h.opts.Dedup.Has(p.project.id, m.MessageID) || inBatch[m.MessageID] {
 			h.metrics.events.WithLabelValues("duplicate").Inc()
 			continue
 		}
+		inBatch[m.MessageID] = true
 		clean, rep, err := h.opts.Scrubber.JSON(m.JSON)
 		if err != nil {
 			return p, veil.Errorf(veil.EINVALID, "Message %d could not be scrubbed: %s", i, veil.ErrorMessage(err))

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/veil-privacy/veil/internal/events"
+	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/scrub"
 )
 
 const track = `{"type":"track","event":"Order Completed","userId":"u-123","messageId":"m-1",
@@ -105,5 +109,40 @@ func TestReplaySegments(t *testing.T) {
 	txt := out.String()
 	if strings.Count(txt, `"type":4`) != 2 || strings.Contains(txt, "4111 1111") || strings.Contains(txt, "jane.doe") {
 		t.Fatalf("replay export wrong or unscrubbed: %.400s", txt)
+	}
+}
+
+func TestDuplicateInsideOneBatch(t *testing.T) {
+	e := newEnv(t, nil)
+	m := `{"type":"track","event":"E","userId":"u","messageId":"same"}`
+	if r := e.do(req{path: "/v1/batch", body: `{"batch":[` + m + `,` + m + `]}`, key: e.project.ServerKey}); r.status != 200 {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	e.pack()
+	if got := e.storedEvents(); len(got) != 1 {
+		t.Fatalf("stored %d, want 1", len(got))
+	}
+}
+
+// TestDedupSurvivesRestart: a handler started on the same storage refills
+// the window from stored batches and the log, so a client's retry after a
+// restart is still recognised.
+func TestDedupSurvivesRestart(t *testing.T) {
+	e := newEnv(t, nil)
+	body := `{"type":"track","event":"E","userId":"u","messageId":"retry-me"}`
+	if r := e.do(req{path: "/v1/track", body: body, key: e.project.ServerKey}); r.status != 200 {
+		t.Fatal(r.body)
+	}
+	e.pack() // stored in a batch
+	if r := e.do(req{path: "/v1/track", body: strings.Replace(body, "retry-me", "in-log", 1), key: e.project.ServerKey}); r.status != 200 {
+		t.Fatal(r.body)
+	} // still only in the log
+	fresh := events.NewDedup(events.DefaultDedupWindow, time.Now)
+	h := ingest.New(ingest.Options{Store: e.db, Master: e.master, Log: e.log, Blobs: e.blobs, Scrubber: scrub.MustNew(scrub.Rules{}), Dedup: fresh})
+	if err := h.RestoreDedup(context.Background(), e.log); err != nil {
+		t.Fatal(err)
+	}
+	if !fresh.Has(e.project.ProjectID, "retry-me") || !fresh.Has(e.project.ProjectID, "in-log") {
+		t.Fatal("restored window lacks stored or logged ids")
 	}
 }
