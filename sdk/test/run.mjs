@@ -5,6 +5,9 @@
 // and prints one JSON object: {"<scenario>": {...result...}}. Assertions on
 // captured bytes and stored data are made by the Go test; this script
 // reports what the page saw.
+import { build } from "esbuild";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const cfg = JSON.parse(process.argv[2]);
@@ -200,6 +203,100 @@ const scenarios = {
     await page.evaluate(() => window.veil.flush(60000));
     r.recovered = await status(page);
     r.sessionId = r.recovered.sessionId;
+    await ctx.close();
+    return r;
+  },
+
+  // Budgets: main-thread cost of 1,000 mutations and of a full snapshot of
+  // a 5,000-node page, with and without the SDK; upload bytes per minute.
+  async bench() {
+    const r = {};
+    const taskMs = async (cdp) => {
+      const { metrics } = await cdp.send("Performance.getMetrics");
+      return 1000 * metrics.find((m) => m.name === "TaskDuration").value;
+    };
+    for (const withSdk of [false, true]) {
+      const { ctx, page } = await newPage();
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send("Performance.enable");
+      await page.goto(cfg.site + "/bench.html");
+      await page.evaluate(() => window.buildBig(5000));
+      let snapshotMs = 0;
+      if (withSdk) {
+        await page.evaluate(([h, k]) => window.loadVeil(h, k), [cfg.host, cfg.key1]);
+        await waitRecording(page);
+        // veil.reset() starts a new session: stop, then a synchronous full snapshot.
+        const runs = [];
+        for (let i = 0; i < 5; i++) {
+          runs.push(await page.evaluate(() => {
+            const t = performance.now();
+            window.veil.reset();
+            return performance.now() - t;
+          }));
+          await page.evaluate(() => window.veil.flush(10000));
+        }
+        runs.sort((a, b) => a - b);
+        snapshotMs = runs[2];
+        // The same page under bare @rrweb/record (default options), for comparison.
+        const rr = await build({
+          stdin: { contents: 'import { record } from "@rrweb/record"; window.rrRecord = record;', resolveDir: join(dirname(fileURLToPath(import.meta.url)), "..") },
+          bundle: true, format: "iife", write: false, logLevel: "error",
+        });
+        const ctx2 = await browser.newContext({ bypassCSP: true }); // the test injects the bundle inline
+        const p2 = await ctx2.newPage();
+        await p2.goto(cfg.site + "/bench.html");
+        await p2.evaluate(() => window.buildBig(5000));
+        await p2.addScriptTag({ content: rr.outputFiles[0].text });
+        const rrRuns = [];
+        for (let i = 0; i < 5; i++) {
+          rrRuns.push(await p2.evaluate(() => {
+            let n = 0;
+            const t = performance.now();
+            const stop = window.rrRecord({ emit: (e) => { n += JSON.stringify(e).length; } });
+            const ms = performance.now() - t;
+            stop();
+            return ms;
+          }));
+        }
+        rrRuns.sort((a, b) => a - b);
+        r.rrwebAloneFullSnapshotMs = rrRuns[2];
+        await ctx2.close();
+        r.nodes = await page.evaluate(() => document.getElementsByTagName("*").length + document.querySelectorAll("#big span, #big a").length);
+      }
+      const per = [];
+      for (let i = 0; i < 7; i++) {
+        const t0 = await taskMs(cdp);
+        await page.evaluate(async () => {
+          window.mutate(1000);
+          await new Promise((res) => setTimeout(res, 50)); // let the MutationObserver run
+        });
+        per.push((await taskMs(cdp)) - t0);
+      }
+      per.sort((a, b) => a - b);
+      r[withSdk ? "with" : "without"] = { mutations1000Ms: per[3], fullSnapshotMs: snapshotMs };
+      await ctx.close();
+    }
+    // A minute of a typical app page: list updates, clicks, typing, scrolling, mouse.
+    const { ctx, page } = await newPage();
+    await page.goto(cfg.site + "/app.html");
+    await waitRecording(page);
+    await fetch(cfg.site + "/__bytes?reset=1", { method: "POST" });
+    const t0 = Date.now();
+    let i = 0;
+    while (Date.now() - t0 < cfg.benchSeconds * 1000) {
+      i++;
+      await page.mouse.move(50 + (i * 37) % 600, 50 + (i * 53) % 400, { steps: 5 });
+      if (i % 2 === 0) await page.click("#add");
+      if (i % 5 === 0) {
+        await page.click("#q");
+        await page.keyboard.type("order " + i);
+      }
+      if (i % 7 === 0) await page.evaluate(() => window.appTick());
+      await sleep(1000);
+    }
+    await page.evaluate(() => window.veil.flush(15000));
+    const bytes = await (await fetch(cfg.site + "/__bytes", { method: "POST" })).json();
+    r.minute = { seconds: (Date.now() - t0) / 1000, ...bytes };
     await ctx.close();
     return r;
   },
