@@ -188,7 +188,10 @@ const (
 	kcScanned    uint8 = 8 // scanning the bytes as text found nothing
 )
 
-// slot returns the entry for key and whether it holds key.
+// slot returns the entry for key and whether it holds key. Each key has
+// two places, h and h^1: a miss moves the occupant of h to h^1 and returns
+// h, emptied, for the caller to fill (mark), so two hot keys that share a
+// place do not evict each other.
 func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
 	var h uint64
 	if len(key) >= 8 {
@@ -200,7 +203,20 @@ func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
 	}
 	h = (h ^ uint64(len(key))) * 0x9E3779B97F4A7C15
 	e := &kc[h>>56]
-	return e, int(e.n) == len(key) && string(e.key[:e.n]) == string(key)
+	if e.holds(key) {
+		return e, true
+	}
+	if alt := &kc[h>>56^1]; alt.holds(key) {
+		return alt, true
+	} else {
+		*alt = *e
+	}
+	e.n = 0
+	return e, false
+}
+
+func (e *keyEntry) holds(key []byte) bool {
+	return int(e.n) == len(key) && string(e.key[:e.n]) == string(key)
 }
 
 // cacheable reports whether key may be cached. Keys that could parse as
@@ -212,7 +228,7 @@ func cacheable(key []byte) bool {
 // mark adds flags to the entry for key (e, from slot), which may have
 // been taken by another key since slot returned it.
 func (e *keyEntry) mark(key []byte, flags uint8) {
-	if int(e.n) == len(key) && string(e.key[:e.n]) == string(key) {
+	if e.holds(key) {
 		e.flags |= flags
 		return
 	}

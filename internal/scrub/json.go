@@ -224,7 +224,7 @@ func (w *walker) str(ti int) {
 	var e *keyEntry
 	if cacheable(src) {
 		var hit bool
-		if e, hit = w.sc.keys.slot(src); hit && e.flags&kcScanned != 0 {
+		if e, hit = w.sc.vals.slot(src); hit {
 			return // seen before, nothing found
 		}
 	}
@@ -232,7 +232,7 @@ func (w *walker) str(ti int) {
 	if changed {
 		w.editString(t, out)
 	} else if e != nil {
-		e.mark(src, kcScanned)
+		e.mark(src, 0)
 	}
 }
 

@@ -44,6 +44,10 @@ func skipWS(b []byte, i int) int {
 }
 
 // parse validates b and fills tape. maxDepth bounds the nesting.
+//
+// Strings are the bulk of every document (object keys included), so the
+// common case, plain ASCII without escapes, is handled inline; parseString
+// takes over at the first escape, control or non-ASCII byte.
 func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, error) {
 	tape = tape[:0]
 	stack = stack[:0]
@@ -52,8 +56,26 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 		return tape, stack, fmt.Errorf("scrub: %w: over 2 GiB", ErrTooLarge)
 	}
 	inObj := false // the innermost open container is an object
+	key := false   // an object member starts at i
 	var err error
 	for {
+		if key {
+			if i >= len(b) || b[i] != '"' {
+				return tape, stack, syntaxErr(i, "expected a string key")
+			}
+			if j := strEnd(b, i+1); j < len(b) && b[j] == '"' {
+				tape = append(tape, tok{start: int32(i + 1), end: int32(j), next: int32(len(tape)) + 1, kind: tStr})
+				i = j + 1
+			} else if tape, i, err = parseString(b, i, tape); err != nil {
+				return tape, stack, err
+			}
+			if i >= len(b) || b[i] != ':' {
+				if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
+					return tape, stack, syntaxErr(i, "expected ':' after a key")
+				}
+			}
+			i = skipWS(b, i+1)
+		}
 		// Expect a value at i.
 		if i >= len(b) {
 			return tape, stack, syntaxErr(i, "unexpected end of input")
@@ -62,7 +84,10 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 		idx := int32(len(tape))
 		switch {
 		case c == '"':
-			if tape, i, err = parseString(b, i, tape); err != nil {
+			if j := strEnd(b, i+1); j < len(b) && b[j] == '"' {
+				tape = append(tape, tok{start: int32(i + 1), end: int32(j), next: idx + 1, kind: tStr})
+				i = j + 1
+			} else if tape, i, err = parseString(b, i, tape); err != nil {
 				return tape, stack, err
 			}
 		case c == '{' || c == '[':
@@ -82,11 +107,7 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 			}
 			stack = append(stack, idx)
 			inObj = c == '{'
-			if inObj {
-				if tape, i, err = parseKey(b, i, tape); err != nil {
-					return tape, stack, err
-				}
-			}
+			key = inObj
 			continue
 		case c == '-' || isDigit(c):
 			e, err := parseNumber(b, i)
@@ -125,11 +146,7 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 			switch c := b[i]; {
 			case c == ',':
 				i = skipWS(b, i+1)
-				if inObj {
-					if tape, i, err = parseKey(b, i, tape); err != nil {
-						return tape, stack, err
-					}
-				}
+				key = inObj
 			case inObj && c == '}' || !inObj && c == ']':
 				top := stack[len(stack)-1]
 				tape[top].end, tape[top].next = int32(i+1), int32(len(tape))
@@ -143,25 +160,6 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 			break
 		}
 	}
-}
-
-// parseKey parses `"key" :` at i and returns the position of the value.
-func parseKey(b []byte, i int, tape []tok) ([]tok, int, error) {
-	if i >= len(b) || b[i] != '"' {
-		return tape, i, syntaxErr(i, "expected a string key")
-	}
-	tape, i, err := parseString(b, i, tape)
-	if err != nil {
-		return tape, i, err
-	}
-	if i < len(b) && b[i] == ':' { // compact JSON
-		return tape, skipWS(b, i+1), nil
-	}
-	i = skipWS(b, i)
-	if i >= len(b) || b[i] != ':' {
-		return tape, i, syntaxErr(i, "expected ':' after a key")
-	}
-	return tape, skipWS(b, i+1), nil
 }
 
 // strClass marks bytes that end the fast string loop.
@@ -213,12 +211,7 @@ func strEnd(b []byte, j int) int {
 // parseString parses the string starting with the quote at i.
 func parseString(b []byte, i int, tape []tok) ([]tok, int, error) {
 	s := i + 1
-	// Fast path: plain ASCII without escapes, the common case.
-	j := strEnd(b, s)
-	if j < len(b) && b[j] == '"' {
-		tape = append(tape, tok{start: int32(s), end: int32(j), next: int32(len(tape)) + 1, kind: tStr})
-		return tape, j + 1, nil
-	}
+	j := s
 	esc, high := false, false
 	for {
 		// Eight bytes at a time (SWAR), jumping straight to the first

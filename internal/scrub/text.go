@@ -54,8 +54,10 @@ func skipWord(b []byte, i int) int {
 // scanner finds spans in one text. It is reused (pooled) across calls so
 // that clean input costs no allocation.
 type scanner struct {
-	c      *compiled
-	keys   *keyCache
+	c    *compiled
+	keys *keyCache // field names (class, clean)
+	vals *keyCache // clean short string values, kept apart so that
+	// unique values do not evict the few keys a document repeats
 	b      []byte // the view being scanned
 	spans  []span
 	groups []group
@@ -71,7 +73,7 @@ type scanner struct {
 }
 
 func newScanner(c *compiled) *scanner {
-	return &scanner{c: c, keys: new(keyCache), counts: make([]int32, int(numBuiltin)+len(c.custom))}
+	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), counts: make([]int32, int(numBuiltin)+len(c.custom))}
 }
 
 func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
