@@ -62,8 +62,8 @@ func (h *Handler) RestoreDedup(ctx context.Context, log Log) error {
 			return nil
 		}
 		plain, err := p.dek.Open(rec.body, eventsAAD(rec.orgID, rec.projectID, rec.id))
-		if err == nil && len(plain) >= 16 {
-			add(rec.projectID, plain[16:])
+		if err == nil {
+			add(rec.projectID, plain)
 		}
 		return nil
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"net/http"
 	"time"
@@ -57,8 +56,6 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 64)
-	var hdr [16]byte
-	buf.Write(hdr[:]) // min/max timestamps, filled below
 	var minT, maxT time.Time
 	fresh := make([]string, 0, len(req.Messages))
 	// A repeated messageId inside one request is a duplicate too. (Two
@@ -91,11 +88,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 	if len(fresh) == 0 {
 		return p, nil // all duplicates: already stored, acknowledge again
 	}
-	plain := buf.Bytes()
-	binary.BigEndian.PutUint64(plain[0:8], uint64(minT.UnixMicro()))
-	binary.BigEndian.PutUint64(plain[8:16], uint64(maxT.UnixMicro()))
-	rec := &record{kind: kindEvents, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id}
-	if rec.body, err = p.project.dek.SealFast(plain, eventsAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
+	rec := &record{kind: kindEvents, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id,
+		meta: eventsMeta{count: uint64(len(fresh)), min: minT, max: maxT}.encode()}
+	// Sealed once, at zstd's fastest level: the packer stores this as is.
+	if rec.body, err = p.project.dek.SealFast(buf.Bytes(), eventsAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal events: %w", err)
 	}
 	if err := h.append(ctx, rec.encode()); err != nil {

@@ -54,3 +54,19 @@ func FuzzSummarize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBatchEntries: a damaged batch object never panics the reader.
+func FuzzBatchEntries(f *testing.F) {
+	f.Add(appendBatchEntry(appendBatchEntry(nil, "r1", []byte("sealed")), "r2", []byte("x")))
+	f.Add([]byte("VEB1\x05abc"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := 0
+		eachBatchEntry(b, func(id string, sealed []byte) error {
+			n += len(id) + len(sealed)
+			return nil
+		})
+		if n > len(b) {
+			t.Fatalf("entries larger than the object")
+		}
+	})
+}

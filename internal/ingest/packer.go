@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/blob"
-	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/wal"
 )
 
@@ -94,7 +92,7 @@ var errRoundFull = errors.New("round full")
 // pending accumulates one project's work in a round.
 type pending struct {
 	proj     *project
-	events   bytes.Buffer
+	events   []byte // batch object: sealed log records, see batchfmt.go
 	count    int
 	min, max time.Time
 	pack     bytes.Buffer
@@ -166,23 +164,17 @@ func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN,
 	}
 	switch rec.kind {
 	case kindEvents:
-		plain, err := w.proj.dek.Open(rec.body, eventsAAD(rec.orgID, rec.projectID, rec.id))
+		m, err := decodeEventsMeta(rec.meta)
 		if err != nil {
-			return fmt.Errorf("open events record: %w", err)
+			return err
 		}
-		if len(plain) < 16 {
-			return errBadRecord
+		w.events = appendBatchEntry(w.events, rec.id, rec.body) // stays sealed
+		w.count += int(m.count)
+		if w.min.IsZero() || m.min.Before(w.min) {
+			w.min = m.min
 		}
-		lo := time.UnixMicro(int64(binary.BigEndian.Uint64(plain[0:8])))
-		hi := time.UnixMicro(int64(binary.BigEndian.Uint64(plain[8:16])))
-		lines := plain[16:]
-		w.events.Write(lines)
-		w.count += bytes.Count(lines, []byte{'\n'})
-		if w.min.IsZero() || lo.Before(w.min) {
-			w.min = lo
-		}
-		if hi.After(w.max) {
-			w.max = hi
+		if m.max.After(w.max) {
+			w.max = m.max
 		}
 		p.Metrics.packed.WithLabelValues("events").Inc()
 	case kindSegment:
@@ -211,15 +203,11 @@ func (p *Packer) flush(ctx context.Context, w *pending, commit *veil.PackCommit)
 	if w.count > 0 {
 		id := veil.NewID("evb")
 		key := fmt.Sprintf("p/%s/events/%s/%s", w.proj.id, w.min.UTC().Format("2006-01-02"), id)
-		sealed, err := w.proj.dek.Seal(w.events.Bytes(), EventBatchAAD(w.proj.orgID, w.proj.id, id))
-		if err != nil {
-			return fmt.Errorf("seal event batch: %w", err)
-		}
-		if err := p.Blobs.Put(ctx, key, sealed); err != nil {
+		if err := p.Blobs.Put(ctx, key, w.events); err != nil {
 			return fmt.Errorf("put event batch: %w", err)
 		}
 		commit.Batches = append(commit.Batches, &veil.EventBatch{ID: id, ProjectID: w.proj.id, BlobKey: key,
-			Count: w.count, MinTime: w.min, MaxTime: w.max, Bytes: int64(len(sealed))})
+			Count: w.count, MinTime: w.min, MaxTime: w.max, Bytes: int64(len(w.events))})
 	}
 	if len(w.segs) > 0 {
 		key := fmt.Sprintf("p/%s/packs/%s", w.proj.id, veil.NewID("pk"))
@@ -232,9 +220,4 @@ func (p *Packer) flush(ctx context.Context, w *pending, commit *veil.PackCommit)
 		commit.Segments = append(commit.Segments, w.segs...)
 	}
 	return nil
-}
-
-// EventBatchAAD binds a sealed event batch object to its project and id.
-func EventBatchAAD(orgID, projectID, batchID string) keyring.AAD {
-	return keyring.AAD{Org: orgID, Project: projectID, Kind: "events", ID: batchID}
 }

@@ -37,18 +37,22 @@ func (rd *Reader) Events(ctx context.Context, projectID string, since, until tim
 	}
 	n := 0
 	for _, b := range batches {
-		sealed, err := rd.Blobs.Get(ctx, b.BlobKey)
+		obj, err := rd.Blobs.Get(ctx, b.BlobKey)
 		if err != nil {
 			return n, fmt.Errorf("read event batch %s: %w", b.ID, err)
 		}
-		plain, err := p.dek.Open(sealed, EventBatchAAD(p.orgID, p.id, b.ID))
+		err = eachBatchEntry(obj, func(id string, sealed []byte) error {
+			plain, err := p.dek.Open(sealed, eventsAAD(p.orgID, p.id, id))
+			if err != nil {
+				return fmt.Errorf("open event batch %s: %w", b.ID, err)
+			}
+			n += bytes.Count(plain, []byte{'\n'})
+			_, err = w.Write(plain)
+			return err
+		})
 		if err != nil {
-			return n, fmt.Errorf("open event batch %s: %w", b.ID, err)
-		}
-		if _, err := w.Write(plain); err != nil {
 			return n, err
 		}
-		n += bytes.Count(plain, []byte{'\n'})
 	}
 	return n, nil
 }
