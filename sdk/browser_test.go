@@ -477,7 +477,7 @@ func TestBrowserAdversarial(t *testing.T) {
 	total := map[string]int{}
 	for _, c := range caps {
 		if os.Getenv("VEIL_SDK_DEBUG") != "" {
-			t.Logf("upload %s %s %s %d bytes: %.300s", c.Mode, c.Path, redactKey(c.Query), len(c.Body), c.Body)
+			t.Logf("upload %s %s %s %d bytes iframe=%v attach=%v: %.300s", c.Mode, c.Path, redactKey(c.Query), len(c.Body), bytes.Contains(c.Body, []byte(`"tagName":"iframe"`)), bytes.Contains(c.Body, []byte(`isAttachIframe`)), c.Body)
 		}
 		all.Write(c.Body)
 		all.WriteByte('\n')
@@ -551,9 +551,12 @@ func TestBrowserAdversarial(t *testing.T) {
 				attempts++
 			}
 		}
-		// Backoff starts at 1 s and doubles: a phase of ~4 s allows a handful.
-		if attempts == 0 || attempts > 8 {
-			t.Errorf("failure %s: %d upload attempts in %.0f ms; want backoff (1..8)", m, attempts, p.Ms)
+		// Backoff starts at 1 s and doubles: a phase of ~4 s allows about 4
+		// uploads; Chromium itself re-sends a POST once when a reused
+		// connection is reset ("down"), and retries of queued tracking
+		// batches count too. Without backoff it would be hundreds.
+		if attempts == 0 || attempts > 12 {
+			t.Errorf("failure %s: %d upload attempts in %.0f ms; want backoff (1..12)", m, attempts, p.Ms)
 		}
 		t.Logf("failure %s: %d attempts in %.0f ms, status %+v, worst 25-mutation tick %.1f ms", m, attempts, p.Ms, p.Status, p.WorstTickMs)
 	}

@@ -168,6 +168,11 @@ const policy: Policy = {
   },
   unmasked: isUnmasked,
   inputUnmasked: isInputUnmasked,
+  foreign: (n: Node | null) => {
+    if (!cfg || cfg.recordIframes || !n) return false;
+    const doc = n.nodeType === 9 ? (n as Document) : n.ownerDocument;
+    return !!doc && doc !== document;
+  },
   node: (id: number) => {
     try {
       return record.mirror.getNode(id) as Node | null;

@@ -13,6 +13,8 @@ export interface Policy {
   inputUnmasked(el: Element | null): boolean;
   /** The live node for a serialized id (rrweb's mirror). */
   node(id: number): Node | null;
+  /** Is this node inside an iframe that must not be recorded (blocked)? */
+  foreign(n: Node | null): boolean;
 }
 
 // Attributes that hold a URL: query and fragment are dropped, the path masked
@@ -165,15 +167,20 @@ export function sanitizeEvent(e: any, p: Policy): any {
 
 function cleanIncremental(e: any, p: Policy): any {
   const d = e.data;
+  // rrweb attaches and observes same-origin iframe documents even when the
+  // iframe element is blocked: nothing from inside a blocked frame is kept.
+  const foreign = (id: unknown) => typeof id === "number" && p.foreign(p.node(id));
+  if (d.source === 0 && d.isAttachIframe && (d.adds || []).some((a: any) => foreign(a.parentId) || p.foreign(p.node(a.node && a.node.id)))) return null;
+  if (d.source !== 0 && foreign(d.id)) return null;
   switch (d.source) {
     case 0: {
       // Mutation
-      const adds = (d.adds || []).map((a: any) => {
+      const adds = (d.adds || []).filter((a: any) => !foreign(a.parentId)).map((a: any) => {
         const parent = asElement(p.node(a.parentId));
         const ptag = parent ? parent.tagName.toLowerCase() : "";
         return { ...a, node: cleanNode(a.node, p, ptag) };
       });
-      const texts = (d.texts || []).map((t: any) => {
+      const texts = (d.texts || []).filter((t: any) => !foreign(t.id)).map((t: any) => {
         const node = p.node(t.id);
         const parent = parentElementOf(node);
         const ptag = parent ? parent.tagName.toLowerCase() : "";
@@ -181,12 +188,14 @@ function cleanIncremental(e: any, p: Policy): any {
         if (ptag === "style") return { ...t, value: sanitizeCSS(String(t.value)) };
         return { ...t, value: p.unmasked(parent) ? t.value : maskText(String(t.value)) };
       });
-      const attributes = (d.attributes || []).map((a: any) => {
+      const attributes = (d.attributes || []).filter((a: any) => !foreign(a.id)).map((a: any) => {
         const el = asElement(p.node(a.id));
         const tag = el ? el.tagName.toLowerCase() : "";
         return { ...a, attributes: cleanAttributes(tag, a.attributes || {}, el, p, true) };
       });
-      return { ...e, data: { ...d, adds, texts, attributes } };
+      const removes = (d.removes || []).filter((r: any) => !foreign(r.parentId));
+      if (!adds.length && !texts.length && !attributes.length && !removes.length) return null;
+      return { ...e, data: { ...d, adds, texts, attributes, removes } };
     }
     case 5: {
       // Input
