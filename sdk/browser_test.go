@@ -72,7 +72,6 @@ type harness struct {
 	captures           []capture
 	mode               string
 	mark               int // captures before it are not counted by /__bytes
-	pages              http.Handler
 	chromium, node     string
 	stopOnce           sync.Once
 }
