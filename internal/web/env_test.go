@@ -136,9 +136,11 @@ func (b *browser) get(path string) (*http.Response, string) {
 // csrf_token itself) from the dashboard's own origin.
 func (b *browser) post(path string, form url.Values, hdr ...string) (*http.Response, string) {
 	b.e.t.Helper()
-	if form == nil {
-		form = url.Values{}
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
 	}
+	form = f
 	if _, ok := form["csrf_token"]; !ok {
 		form.Set("csrf_token", b.csrf)
 	}

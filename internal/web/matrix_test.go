@@ -1,0 +1,125 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/veil-privacy/veil"
+)
+
+// want is one browser route's expected status per caller. The least role
+// of organisation routes is written here by hand, not read from the route
+// table, so a wrong permission in the table fails the test.
+type want struct {
+	anon     int       // no session
+	loggedIn int       // any logged-in user (non-organisation routes)
+	minRole  veil.Role // organisation routes: least role
+	ok       int       // organisation routes: status when allowed
+	form     url.Values
+	path     string // concrete path when it has no {org}
+}
+
+var matrix = map[string]want{
+	"GET /static/":                            {anon: 200, loggedIn: 200, path: "/static/veil.css"},
+	"GET /login":                              {anon: 200, loggedIn: 303},
+	"POST /login":                             {anon: 401, loggedIn: 401, form: url.Values{"email": {"x@example.com"}, "password": {"wrong"}}},
+	"GET /login/mfa":                          {anon: 303, loggedIn: 303},
+	"POST /login/mfa":                         {anon: 303, loggedIn: 303, form: url.Values{"code": {"123456"}}},
+	"POST /logout":                            {anon: 401, loggedIn: 303},
+	"POST /logout/everywhere":                 {anon: 401, loggedIn: 303},
+	"GET /account":                            {anon: 303, loggedIn: 200},
+	"POST /account/password":                  {anon: 401, loggedIn: 400, form: url.Values{"current": {"wrong"}}},
+	"POST /account/sessions/{session}/revoke": {anon: 401, loggedIn: 404}, // always someone else's session
+	"POST /account/sessions/revoke-others":    {anon: 401, loggedIn: 303},
+	"GET /account/mfa":                        {anon: 303, loggedIn: 200},
+	"POST /account/mfa":                       {anon: 401, loggedIn: 401, form: url.Values{"code": {"12345x"}}}, // wrong code
+	"GET /account/mfa/qr.png":                 {anon: 303, loggedIn: 200},
+	"POST /account/mfa/disable":               {anon: 401, loggedIn: 400, form: url.Values{"password": {"wrong"}}},
+	"GET /orgs/{org}":                         {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"POST /orgs/{org}/settings":               {anon: 401, minRole: veil.RoleAdmin, ok: 303, form: url.Values{"retention_days": {"9"}}},
+	"GET /orgs/{org}/audit":                   {anon: 303, minRole: veil.RoleAdmin, ok: 200},
+}
+
+var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}
+
+// TestIsolationMatrix requests every registered browser route as (no
+// session, viewer, member, admin, owner of org A) against org A and org B,
+// with a valid CSRF token so that only authorisation decides.
+func TestIsolationMatrix(t *testing.T) {
+	e := newEnv(t, false)
+	seen := map[string]bool{}
+	for _, rt := range e.h.Routes() {
+		seen[rt.Pattern] = true
+		if _, ok := matrix[rt.Pattern]; !ok {
+			t.Errorf("route %q is not in the isolation matrix: add it to matrix_test.go", rt.Pattern)
+		}
+	}
+	for p := range matrix {
+		if !seen[p] {
+			t.Errorf("matrix lists %q, which is not registered", p)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	// Every user has an enrolment in progress (for the QR code route).
+	for _, u := range e.users {
+		if _, _, err := e.mfa.Begin(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Someone else's session, for the revoke route.
+	e.login("ownerB")
+	others, _ := e.db.ListWebSessions(context.Background(), e.users["ownerB"].ID)
+	for _, rt := range e.h.Routes() {
+		w := matrix[rt.Pattern]
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		for _, target := range []*veil.Org{e.orgA, e.orgB} {
+			if !strings.Contains(path, "{org}") && target == e.orgB {
+				continue
+			}
+			for _, caller := range []string{"none", "viewer", "member", "admin", "owner"} {
+				t.Run(fmt.Sprintf("%s/%s/%s", rt.Pattern, target.Name, caller), func(t *testing.T) {
+					var b *browser
+					if caller == "none" {
+						b = e.browser()
+						b.get("/login") // pre-session cookie and its CSRF token
+					} else {
+						b = e.login(caller)
+					}
+					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID).Replace(path)
+					if w.path != "" {
+						p = w.path
+					}
+					expect := w.loggedIn
+					switch {
+					case caller == "none":
+						expect = w.anon
+					case w.minRole == "":
+					case target != e.orgA:
+						expect = 404
+					case rank[veil.Role(caller)] < rank[w.minRole]:
+						expect = 403
+					default:
+						expect = w.ok
+					}
+					var status int
+					var body string
+					if method == "GET" {
+						resp, bd := b.get(p)
+						status, body = resp.StatusCode, bd
+					} else {
+						resp, bd := b.post(p, w.form)
+						status, body = resp.StatusCode, bd
+					}
+					if status != expect {
+						t.Fatalf("%s %s as %s: %d, want %d\n%s", method, p, caller, status, expect, body)
+					}
+				})
+			}
+		}
+	}
+}
