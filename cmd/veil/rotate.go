@@ -53,6 +53,9 @@ func runKeyRotateMaster(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("the new master key %s is the current one; give a different --new-key-file", next.ID())
 	}
 	old := st.master
+	if err := rewrapInstanceKeys(ctx, st, old, next); err != nil {
+		return fmt.Errorf("rotate master key (nothing changed): %w", err)
+	}
 	n, err := st.db.RewrapProjectKeys(ctx, func(p *veil.Project) ([]byte, error) {
 		if id, _, err := keyring.WrappedBy(p.WrappedKey); err == nil && id == next.ID() {
 			return p.WrappedKey, nil // already moved by an earlier, interrupted run

@@ -62,6 +62,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		printDemo(c.stdout, demo, baseURL)
 	}
 	srv.Handle("GET /{$}", homeHandler(demo, baseURL))
+	if err := mountAccounts(ctx, srv, st, baseURL); err != nil {
+		return err
+	}
 	srv.Handle("GET /sdk/", sdk.Handler()) // browser SDK, install page and self-recording demo
 	ing, err := startIngest(ctx, st, srv, reg, log)
 	if err != nil {
