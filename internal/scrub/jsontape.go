@@ -110,9 +110,15 @@ func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, e
 			key = inObj
 			continue
 		case c == '-' || isDigit(c):
-			e, err := parseNumber(b, i)
-			if err != nil {
-				return tape, stack, err
+			// Ids, types and timestamps: plain integers need no call.
+			e := i + 1
+			for e < len(b) && isDigit(b[e]) {
+				e++
+			}
+			if c == '-' || c == '0' && e > i+1 || e < len(b) && (b[e] == '.' || b[e] == 'e' || b[e] == 'E') {
+				if e, err = parseNumber(b, i); err != nil {
+					return tape, stack, err
+				}
 			}
 			tape = append(tape, tok{start: int32(i), end: int32(e), next: idx + 1, kind: tNum})
 			i = e

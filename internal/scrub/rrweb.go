@@ -236,8 +236,10 @@ func (w *walker) node(ni int) {
 	sensitive := false
 	if typ == 2 && ai >= 0 && w.tape[ai].kind == tObj && tagi >= 0 && w.tape[tagi].kind == tStr {
 		sensitive = formTag(w.content(w.tape[tagi])) && w.sensitiveAttrs(ai)
-		if id, ok := w.intValue(idi); ok && sensitive {
-			w.ids.add(id)
+		if sensitive {
+			if id, ok := w.intValue(idi); ok {
+				w.ids.add(id)
+			}
 		}
 	}
 	for k := ni + 1; k < int(t.next); {
