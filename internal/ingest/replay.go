@@ -130,7 +130,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, err
 	}
 	rec := &record{kind: kindSegment, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id, sessionID: sid, seq: seq}
-	if rec.body, err = sk.Seal(clean, SegmentAAD(rec.orgID, rec.projectID, sid, seq)); err != nil {
+	if rec.body, err = sk.SealFast(clean, SegmentAAD(rec.orgID, rec.projectID, sid, seq)); err != nil {
 		return p, fmt.Errorf("seal segment: %w", err)
 	}
 	mj, _ := json.Marshal(meta)

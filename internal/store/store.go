@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// Keep read connections open: database/sql keeps only 2 idle ones by
+	// default, and reopening a SQLite connection (file, pragmas, statement
+	// preparation) under concurrent ingest costs more than the query.
+	nr := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(nr)
+	r.SetMaxIdleConns(nr)
+	w.SetMaxIdleConns(1)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
@@ -163,6 +171,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w; check the --database URL", name, redactErr(err, secret))
 	}
+	// A bounded pool that keeps its connections (the default keeps 2 idle).
+	sdb.SetMaxOpenConns(20)
+	sdb.SetMaxIdleConns(10)
+	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{sql: sdb, w: sdb, dialect: Postgres, name: name, Now: time.Now}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
