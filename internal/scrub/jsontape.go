@@ -1,6 +1,7 @@
 package scrub
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -316,11 +317,13 @@ func parseNumber(b []byte, i int) (int, error) {
 // Invalid surrogates become U+FFFD, as in encoding/json.
 func unquote(raw, dst []byte) []byte {
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
+		if raw[i] != '\\' { // copy the run up to the next escape at once
+			k := bytes.IndexByte(raw[i:], '\\')
+			if k < 0 {
+				return append(dst, raw[i:]...)
+			}
+			dst = append(dst, raw[i:i+k]...)
+			i += k
 		}
 		switch raw[i+1] {
 		case 'b':
@@ -366,6 +369,18 @@ func appendQuoted(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Skip eight bytes at a time while none needs escaping.
+		for i+8 <= len(s) {
+			m := swarSpecial(binary.LittleEndian.Uint64(s[i:]), true)
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
