@@ -43,7 +43,7 @@ func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prome
 		wl.Close()
 		return nil, err
 	}
-	scrubber, err := scrub.New(scrub.Rules{})
+	scrubber, err := scrub.New(ingest.DefaultScrubRules())
 	if err != nil {
 		wl.Close()
 		return nil, err

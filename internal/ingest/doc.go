@@ -32,3 +32,13 @@
 // Every refusal is JSON {"error":{"code","message"}} with 400, 401, 403,
 // 413, 415, 429 (Retry-After) or 503 (Retry-After; nothing stored).
 package ingest
+
+import "github.com/veil-privacy/veil/internal/scrub"
+
+// DefaultScrubRules are the scrubbing rules ingest applies while projects
+// have none of their own: every built-in detector, plus the fields Veil's
+// own SDK sends that look sensitive by name but are not ("sessionId" is the
+// replay session's random id, which links events to their recording).
+func DefaultScrubRules() scrub.Rules {
+	return scrub.Rules{SafeFields: []string{"context.veil.sessionId"}}
+}

@@ -13,8 +13,8 @@ import (
 )
 
 const track = `{"type":"track","event":"Order Completed","userId":"u-123","messageId":"m-1",
- "properties":{"total":42.5,"note":"call me at jane.doe@example.com","password":"hunter2"},
- "context":{"library":{"name":"analytics-node","version":"2.1.0"}},"timestamp":"2026-11-23T10:00:00Z","sentAt":"2026-11-23T10:00:00Z"}`
+ "properties":{"total":42.5,"note":"call me at jane.doe@example.com","password":"hunter2","sessionId":"s3cr3t-cookie"},
+ "context":{"library":{"name":"analytics-node","version":"2.1.0"},"veil":{"sessionId":"0f8c2d7e-5b1a-4c3e-9d2f-7a6b5c4d3e2f"}},"timestamp":"2026-11-23T10:00:00Z","sentAt":"2026-11-23T10:00:00Z"}`
 
 func TestTrackStoredScrubbedOnce(t *testing.T) {
 	e := newEnv(t, nil)
@@ -36,11 +36,16 @@ func TestTrackStoredScrubbedOnce(t *testing.T) {
 	if m["messageId"] != "m-1" || m["event"] != "Order Completed" || m["type"] != "track" || props["total"] != 42.5 {
 		t.Fatalf("stored message lost fields: %v", m)
 	}
+	// The SDK's replay session id links events to recordings and is kept;
+	// a "sessionId" anywhere else is treated as a session secret.
+	if got := lookup(m, "context.veil.sessionId"); got != "0f8c2d7e-5b1a-4c3e-9d2f-7a6b5c4d3e2f" {
+		t.Fatalf("context.veil.sessionId = %v", got)
+	}
 	if _, ok := m["receivedAt"].(string); !ok {
 		t.Fatal("receivedAt not set")
 	}
 	s := fmt.Sprint(m)
-	for _, leak := range []string{"jane.doe@example.com", "hunter2", e.project.ServerKey} {
+	for _, leak := range []string{"jane.doe@example.com", "hunter2", "s3cr3t-cookie", e.project.ServerKey} {
 		if strings.Contains(s, leak) {
 			t.Errorf("stored message contains %q", leak)
 		}

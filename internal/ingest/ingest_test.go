@@ -86,7 +86,7 @@ func newEnvTB(t testing.TB, mod func(*ingest.Options)) *env {
 		t.Fatal(err)
 	}
 	opts := ingest.Options{
-		Store: db, Master: e.master, Log: e.log, Blobs: bl, Scrubber: scrub.MustNew(scrub.Rules{}),
+		Store: db, Master: e.master, Log: e.log, Blobs: bl, Scrubber: scrub.MustNew(ingest.DefaultScrubRules()),
 		Dedup:  events.NewDedup(events.DefaultDedupWindow, time.Now),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
