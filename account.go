@@ -46,9 +46,13 @@ type WebSession struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// MFAPending marks a session whose password step passed but whose second
 	// factor has not been given yet: it grants nothing but the MFA page.
-	MFAPending bool   `json:"mfa_pending,omitempty"`
-	IP         string `json:"ip,omitempty"`
-	UserAgent  string `json:"user_agent,omitempty"`
+	MFAPending bool `json:"mfa_pending,omitempty"`
+	// OrgID binds a session started by an organisation's single sign-on to
+	// that organisation; "" (a password log-in) is valid for all of the
+	// user's organisations.
+	OrgID     string `json:"org_id,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // APIToken is a credential for the management API (veil_pat_…), scoped to

@@ -62,6 +62,7 @@ type accountServices struct {
 	login    *auth.Login
 	mfa      *auth.MFA
 	tokens   *auth.Tokens
+	key      *keyring.DataKey
 }
 
 func newAccountServices(ctx context.Context, st *storage) (*accountServices, error) {
@@ -75,6 +76,7 @@ func newAccountServices(ctx context.Context, st *storage) (*accountServices, err
 		login:    &auth.Login{Store: st.db},
 		mfa:      &auth.MFA{Store: st.db, Key: key},
 		tokens:   &auth.Tokens{Store: st.db},
+		key:      key,
 	}, nil
 }
 
@@ -95,6 +97,8 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Login:    svc.login,
 		MFA:      svc.mfa,
 		Audit:    svc.audit,
+		SSO:      &auth.SSO{},
+		Key:      svc.key,
 		Secure:   srv.TLS() || strings.HasPrefix(baseURL, "https://"),
 		Origin:   origin,
 		Logger:   st.log.With("component", "web"),
@@ -108,6 +112,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Keys:          st.provisioner(),
 		Master:        st.master,
 		ProjectKeyAAD: provision.ProjectKeyAAD,
+		SecretKey:     svc.key,
 		Audit:         svc.audit,
 		Logger:        st.log.With("component", "api"),
 	})

@@ -61,6 +61,8 @@ type Store interface {
 	DeleteMember(ctx context.Context, orgID, userID string) error
 	ListAPITokens(ctx context.Context, orgID string) ([]*veil.APIToken, error)
 	ListAudit(ctx context.Context, f veil.AuditFilter) ([]*veil.AuditEntry, error)
+	FindOrgSSO(ctx context.Context, orgID string) (*veil.OrgSSO, error)
+	PutOrgSSO(ctx context.Context, s *veil.OrgSSO) error
 }
 
 // KeyService creates and revokes write keys (internal/provision.Service).
@@ -78,6 +80,8 @@ type Options struct {
 	Master *keyring.Master
 	// ProjectKeyAAD binds a wrapped project key (provision.ProjectKeyAAD).
 	ProjectKeyAAD func(orgID, projectID string) keyring.AAD
+	// SecretKey (the instance's accounts key) seals SSO client secrets.
+	SecretKey *keyring.DataKey
 	Audit         *audit.Log
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -133,6 +137,8 @@ func (h *Handler) routes() []route {
 		{"POST " + org + "/tokens", auth.PermTokensManage, false, h.createToken},
 		{"DELETE " + org + "/tokens/{token}", auth.PermTokensManage, false, h.revokeToken},
 		{"GET " + org + "/audit", auth.PermAuditRead, false, h.listAudit},
+		{"GET " + org + "/sso", auth.PermSettingsManage, false, h.getSSO},
+		{"PUT " + org + "/sso", auth.PermSettingsManage, false, h.putSSO},
 	}
 }
 

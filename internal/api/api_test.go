@@ -242,3 +242,45 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(c int)           { r.code = c }
+
+func TestSSOConfig(t *testing.T) {
+	e := newEnv(t)
+	a := e.fix.Orgs["A"]
+	path := "/api/v1/orgs/" + a.Org.ID + "/sso"
+	admin := e.fix.Tokens["admin"]
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"PlainHTTPIssuer", `{"issuer":"http://idp.example","client_id":"c","allowed_domains":["example.com"]}`, 400},
+		{"OwnerByDefault", `{"issuer":"https://idp.example","client_id":"c","allowed_domains":["example.com"],"default_role":"owner"}`, 400},
+		{"NoDomains", `{"issuer":"https://idp.example","client_id":"c","allowed_domains":[]}`, 400},
+		{"BadDomain", `{"issuer":"https://idp.example","client_id":"c","allowed_domains":["@x"]}`, 400},
+		{"KeepSecret", `{"issuer":"https://idp2.example","client_id":"c2","allowed_domains":["Example.com"],"enabled":true}`, 200},
+		{"NewSecret", `{"issuer":"https://idp2.example","client_id":"c2","client_secret":"n3w-s3cret","allowed_domains":["example.com"]}`, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, body := e.do("PUT", path, admin, tt.body)
+			if st != tt.want {
+				t.Fatalf("status %d, want %d: %s", st, tt.want, body)
+			}
+			if strings.Contains(body, "secret\"") || strings.Contains(body, "n3w-s3cret") {
+				t.Fatalf("answer shows the secret: %s", body)
+			}
+		})
+	}
+	s, err := e.db.FindOrgSSO(context.Background(), a.Org.ID)
+	if err != nil || s.Issuer != "https://idp2.example" || s.AllowedDomains[0] != "example.com" {
+		t.Fatalf("stored = %+v, %v", s, err)
+	}
+	if strings.Contains(string(s.SealedSecret), "n3w-s3cret") {
+		t.Fatal("client secret stored in clear")
+	}
+	if got, err := auth.OpenSSOSecret(tmplKey, a.Org.ID, s.SealedSecret); err != nil || got != "n3w-s3cret" {
+		t.Fatalf("secret = %q, %v", got, err)
+	}
+	_, body := e.do("GET", path, admin, "")
+	if strings.Contains(body, "n3w-s3cret") || strings.Contains(body, "sealed") {
+		t.Fatalf("GET shows the secret: %s", body)
+	}
+}

@@ -40,6 +40,7 @@ type tenant struct {
 }
 
 var (
+	tmplKey  = keyring.NewDataKey()
 	tmplOnce sync.Once
 	tmplDir  string
 	tmplFix  fixture
@@ -95,6 +96,9 @@ func template(t testing.TB) (string, fixture) {
 					*u.dst = usr
 				}
 			}
+			sealed, _ := auth.SealSSOSecret(tmplKey, org.ID, "secret")
+			must(db.PutOrgSSO(ctx, &veil.OrgSSO{OrgID: org.ID, Issuer: "https://idp.example", ClientID: "veil", SealedSecret: sealed,
+				AllowedDomains: []string{"example.com"}, DefaultRole: veil.RoleViewer}))
 			_, tn.Spare, err = toks.Create(ctx, org.ID, "", "spare", veil.RoleViewer, nil)
 			must(err)
 			tmplFix.Orgs[name] = tn
@@ -153,6 +157,7 @@ func newEnv(t testing.TB) *env {
 		Keys:          &provision.Service{Store: db, Master: m},
 		Master:        m,
 		ProjectKeyAAD: provision.ProjectKeyAAD,
+		SecretKey:     tmplKey,
 		Audit:         &audit.Log{Store: db},
 	})
 	srv := httptest.NewServer(h)

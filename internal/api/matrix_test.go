@@ -45,6 +45,8 @@ var matrix = map[string]cell{
 	"GET /api/v1/orgs/{org}/tokens":                                {minRole: veil.RoleAdmin, ok: 200},
 	"POST /api/v1/orgs/{org}/tokens":                               {minRole: veil.RoleAdmin, ok: 201, body: `{"name":"ci","role":"viewer"}`},
 	"DELETE /api/v1/orgs/{org}/tokens/{token}":                     {minRole: veil.RoleAdmin, ok: 204},
+	"GET /api/v1/orgs/{org}/sso":                                   {minRole: veil.RoleAdmin, ok: 200},
+	"PUT /api/v1/orgs/{org}/sso":                                   {minRole: veil.RoleAdmin, ok: 200, body: `{"issuer":"https://idp.example","client_id":"veil","client_secret":"s","allowed_domains":["example.com"],"default_role":"viewer","enabled":true}`},
 	"GET /api/v1/orgs/{org}/audit":                                 {minRole: veil.RoleAdmin, ok: 200},
 }
 

@@ -62,6 +62,16 @@ func (m *Sessions) absolute() time.Duration {
 // gets a new token, so a token planted before log-in is worthless
 // (session fixation).
 func (m *Sessions) Start(ctx context.Context, userID, ip, userAgent string, mfaPending bool) (string, *veil.WebSession, error) {
+	return m.start(ctx, userID, "", ip, userAgent, mfaPending)
+}
+
+// StartForOrg starts a session valid only for orgID (a single sign-on
+// log-in through that organisation's identity provider).
+func (m *Sessions) StartForOrg(ctx context.Context, userID, orgID, ip, userAgent string) (string, *veil.WebSession, error) {
+	return m.start(ctx, userID, orgID, ip, userAgent, false)
+}
+
+func (m *Sessions) start(ctx context.Context, userID, orgID, ip, userAgent string, mfaPending bool) (string, *veil.WebSession, error) {
 	token, hash := NewSessionToken()
 	life := m.absolute()
 	if mfaPending {
@@ -70,7 +80,7 @@ func (m *Sessions) Start(ctx context.Context, userID, ip, userAgent string, mfaP
 	if len(userAgent) > 200 {
 		userAgent = userAgent[:200]
 	}
-	s := &veil.WebSession{UserID: userID, TokenHash: hash, ExpiresAt: m.now().Add(life), MFAPending: mfaPending, IP: ip, UserAgent: userAgent}
+	s := &veil.WebSession{UserID: userID, TokenHash: hash, ExpiresAt: m.now().Add(life), MFAPending: mfaPending, OrgID: orgID, IP: ip, UserAgent: userAgent}
 	if err := m.Store.CreateWebSession(ctx, s); err != nil {
 		return "", nil, err
 	}

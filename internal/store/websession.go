@@ -25,19 +25,19 @@ func (db *DB) CreateWebSession(ctx context.Context, s *veil.WebSession) error {
 	s.LastSeenAt = s.CreatedAt
 	s.ExpiresAt = s.ExpiresAt.UTC().Truncate(time.Microsecond)
 	_, err := db.exec(ctx, db.w, `INSERT INTO web_sessions
-		(id, user_id, token_hash, created_at, last_seen_at, expires_at, mfa_pending, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, user_id, token_hash, created_at, last_seen_at, expires_at, mfa_pending, org_id, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, s.TokenHash, db.ts(s.CreatedAt), db.ts(s.LastSeenAt), db.ts(s.ExpiresAt),
-		s.MFAPending, s.IP, s.UserAgent)
+		s.MFAPending, s.OrgID, s.IP, s.UserAgent)
 	return mapErr(err, "create web session", "Session already exists.", "User not found.")
 }
 
-const webSessionCols = "id, user_id, token_hash, created_at, last_seen_at, expires_at, mfa_pending, ip, user_agent"
+const webSessionCols = "id, user_id, token_hash, created_at, last_seen_at, expires_at, mfa_pending, org_id, ip, user_agent"
 
 func scanWebSession(s interface{ Scan(...any) error }) (*veil.WebSession, error) {
 	var w veil.WebSession
 	err := s.Scan(&w.ID, &w.UserID, &w.TokenHash, timeCol{&w.CreatedAt}, timeCol{&w.LastSeenAt},
-		timeCol{&w.ExpiresAt}, &w.MFAPending, &w.IP, &w.UserAgent)
+		timeCol{&w.ExpiresAt}, &w.MFAPending, &w.OrgID, &w.IP, &w.UserAgent)
 	return &w, err
 }
 

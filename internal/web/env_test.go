@@ -41,6 +41,7 @@ type env struct {
 	orgB   *veil.Org
 	users  map[string]*veil.User // "owner", "admin", "member", "viewer", "ownerB", "nobody"
 	secure bool
+	key    *keyring.DataKey
 }
 
 func newEnv(t *testing.T, secure bool) *env {
@@ -59,15 +60,19 @@ func newEnv(t *testing.T, secure bool) *env {
 	e := &env{t: t, db: db, clk: clk, secure: secure, users: map[string]*veil.User{}}
 	e.log = &audit.Log{Store: db, Now: clk.Now}
 	e.mfa = &auth.MFA{Store: db, Key: keyring.NewDataKey(), Now: clk.Now}
+	e.key = keyring.NewDataKey()
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.h.ServeHTTP(w, r) }))
 	e.h = web.New(web.Options{
 		Store:    db,
 		Sessions: &auth.Sessions{Store: db, Now: clk.Now},
 		Login:    &auth.Login{Store: db, Params: fastParams, Now: clk.Now},
 		MFA:      e.mfa,
 		Audit:    e.log,
+		SSO:      &auth.SSO{},
+		Key:      e.key,
 		Secure:   secure,
+		Origin:   e.srv.URL,
 	})
-	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(e.srv.Close)
 	e.orgA = storetest.MustCreateOrg(t, db, "A")
 	e.orgB = storetest.MustCreateOrg(t, db, "B")

@@ -37,6 +37,7 @@ import (
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/keyring"
 )
 
 // Store is the storage the dashboard reads and changes directly.
@@ -51,6 +52,10 @@ type Store interface {
 	ListProjects(ctx context.Context, orgID string) ([]*veil.Project, error)
 	ListMembers(ctx context.Context, orgID string) ([]*veil.Member, error)
 	ListAudit(ctx context.Context, f veil.AuditFilter) ([]*veil.AuditEntry, error)
+	FindOrgSSO(ctx context.Context, orgID string) (*veil.OrgSSO, error)
+	FindUserByEmail(ctx context.Context, email string) (*veil.User, error)
+	CreateUser(ctx context.Context, u *veil.User) error
+	CreateMembership(ctx context.Context, m *veil.Membership) error
 }
 
 // Options configure the dashboard.
@@ -60,6 +65,11 @@ type Options struct {
 	Login    *auth.Login
 	MFA      *auth.MFA
 	Audit    *audit.Log
+	// SSO runs OpenID Connect log-ins; Key (the instance's accounts key)
+	// opens SSO client secrets and seals the flow cookie. Without them the
+	// SSO routes answer 404.
+	SSO *auth.SSO
+	Key *keyring.DataKey
 	// Secure marks cookies Secure (and names them __Host-…); set it when
 	// the dashboard is served over HTTPS (TLS or an https base URL).
 	Secure bool
@@ -116,6 +126,8 @@ func (h *Handler) routes() []route {
 		{"GET /static/", public, "", h.static},
 		{"GET /login", public, "", h.loginPage},
 		{"POST /login", public, "", h.loginSubmit},
+		{"GET /sso/{org}", public, "", h.ssoStart},
+		{"GET /sso/callback", public, "", h.ssoCallback},
 		{"GET /login/mfa", mfaPending, "", h.mfaPage},
 		{"POST /login/mfa", mfaPending, "", h.mfaSubmit},
 		{"POST /logout", loggedIn, "", h.logout},
@@ -257,7 +269,7 @@ func (h *Handler) serve(rt route, w http.ResponseWriter, r *http.Request) error 
 		ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorUser, ID: p.user.ID, IP: clientIP(r)})
 	}
 	if rt.perm != "" {
-		m, err := h.orgAccess(ctx, r.PathValue("org"), p.user, rt.perm)
+		m, err := h.orgAccess(ctx, r.PathValue("org"), p, rt.perm)
 		if err != nil {
 			return err
 		}
@@ -268,7 +280,12 @@ func (h *Handler) serve(rt route, w http.ResponseWriter, r *http.Request) error 
 
 // orgAccess enforces membership (404 for non-members, never 403), role and
 // the organisation's MFA requirement.
-func (h *Handler) orgAccess(ctx context.Context, orgID string, u *veil.User, perm auth.Permission) (*veil.Membership, error) {
+func (h *Handler) orgAccess(ctx context.Context, orgID string, p *principal, perm auth.Permission) (*veil.Membership, error) {
+	u := p.user
+	if p.session.OrgID != "" && p.session.OrgID != orgID {
+		// A single sign-on session is valid for its organisation only.
+		return nil, veil.Errorf(veil.ENOTFOUND, "Organisation not found.")
+	}
 	m, err := h.o.Store.FindMembership(ctx, orgID, u.ID)
 	if veil.ErrorCode(err) == veil.ENOTFOUND {
 		return nil, veil.Errorf(veil.ENOTFOUND, "Organisation not found.")

@@ -151,6 +151,13 @@ func testWebSession(t *testing.T, open func(t *testing.T) *store.DB) {
 		return s
 	}
 	s1, s2, s3 := mk(alice, "h1"), mk(alice, "h2"), mk(bob, "h3")
+	s4 := &veil.WebSession{UserID: bob.ID, TokenHash: []byte("h4"), ExpiresAt: clk.Now().Add(time.Hour), OrgID: "org_x"}
+	if err := db.CreateWebSession(ctx, s4); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.FindWebSessionByHash(ctx, []byte("h4")); err != nil || got.OrgID != "org_x" {
+		t.Fatalf("org-bound session = %+v, %v", got, err)
+	}
 	wantCode(t, db.CreateWebSession(ctx, &veil.WebSession{UserID: alice.ID, TokenHash: []byte("h1"), ExpiresAt: clk.Now()}), veil.ECONFLICT)
 	got, err := db.FindWebSessionByHash(ctx, []byte("h1"))
 	if err != nil {
@@ -178,7 +185,7 @@ func testWebSession(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Fatalf("bob's session gone: %v", err)
 	}
 	clk.Advance(2 * time.Hour)
-	if n, err := db.DeleteExpiredWebSessions(ctx, clk.Now(), clk.Now().Add(-24*time.Hour)); err != nil || n != 1 {
+	if n, err := db.DeleteExpiredWebSessions(ctx, clk.Now(), clk.Now().Add(-24*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("DeleteExpiredWebSessions = %d, %v", n, err)
 	}
 }
