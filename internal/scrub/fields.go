@@ -211,7 +211,7 @@ func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
 	} else {
 		*alt = *e
 	}
-	e.n = 0
+	e.n, e.flags = 0, 0
 	return e, false
 }
 

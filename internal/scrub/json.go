@@ -113,6 +113,13 @@ func (w *walker) value(ti int, cl keyClass) int {
 // member scrubs the key at tape index k and its value; it returns the
 // index after the value.
 func (w *walker) member(k int, parent keyClass) int {
+	// Fast path: a plain, unescaped key seen before in this walker.
+	if t := w.tape[k]; parent == keyPlain && !t.esc && len(w.s.c.safePaths) == 0 && t.end > t.start && int(t.end-t.start) <= maxCachedKey {
+		const known = kcClassKnown | kcScanned
+		if e, hit := w.sc.keys.slot(w.in[t.start:t.end]); hit && e.flags&known == known {
+			return w.value(k+1, keyClass(e.flags&kcClass))
+		}
+	}
 	key := w.keyBytes(k)
 	cl := parent
 	if parent != keySafe {
