@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/api"
@@ -117,7 +118,27 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Logger:        st.log.With("component", "api"),
 	})
 	srv.Handle("/api/v1/", ah)
+	go cleanAccounts(ctx, svc, st)
 	return nil
+}
+
+// cleanAccounts deletes expired sessions and stale log-in counters hourly
+// until ctx ends.
+func cleanAccounts(ctx context.Context, svc *accountServices, st *storage) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if s, th, err := svc.sessions.Cleanup(ctx, st.db); err != nil && ctx.Err() == nil {
+			st.log.Warn("accounts clean-up failed", "err", err)
+		} else if s+th > 0 {
+			st.log.Debug("accounts clean-up", "sessions", s, "throttles", th)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // cliActor is who the admin commands act as in the audit log.

@@ -273,3 +273,24 @@ func FuzzVerifyPassword(f *testing.F) {
 		auth.VerifyPassword(pw, hash, fastParams)
 	})
 }
+
+func TestSessions_Cleanup(t *testing.T) {
+	ctx := context.Background()
+	db, clk := mustStore(t)
+	u := mustUser(t, db, "alice@example.com", "correct horse battery", fastParams)
+	m := &auth.Sessions{Store: db, Idle: time.Hour, Now: clk.Now}
+	m.Start(ctx, u.ID, "", "", false)
+	live, _, _ := m.Start(ctx, u.ID, "", "", false)
+	l := &auth.Login{Store: db, Params: fastParams, Now: clk.Now}
+	l.Authenticate(ctx, "alice@example.com", "wrong", "::1")
+	clk.Advance(50 * time.Minute)
+	m.Resolve(ctx, live)
+	clk.Advance(20 * time.Minute)
+	s, th, err := m.Cleanup(ctx, db)
+	if err != nil || s != 1 || th != 3 {
+		t.Fatalf("Cleanup = %d sessions, %d throttles, %v", s, th, err)
+	}
+	if _, err := m.Resolve(ctx, live); err != nil {
+		t.Fatalf("live session cleaned up: %v", err)
+	}
+}

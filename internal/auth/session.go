@@ -136,6 +136,24 @@ func (m *Sessions) Revoke(ctx context.Context, userID, id string) error {
 	return m.Store.DeleteWebSession(ctx, userID, id)
 }
 
+// SessionCleaner is the storage Cleanup needs.
+type SessionCleaner interface {
+	DeleteExpiredWebSessions(ctx context.Context, before, idleBefore time.Time) (int, error)
+	DeleteStaleLoginThrottles(ctx context.Context, before time.Time) (int, error)
+}
+
+// Cleanup deletes expired and idle sessions and old throttling counters.
+// Run it periodically (the server does, hourly); it is safe on several
+// nodes at once.
+func (m *Sessions) Cleanup(ctx context.Context, st SessionCleaner) (sessions, throttles int, err error) {
+	now := m.now()
+	if sessions, err = st.DeleteExpiredWebSessions(ctx, now, now.Add(-m.idle())); err != nil {
+		return 0, 0, err
+	}
+	throttles, err = st.DeleteStaleLoginThrottles(ctx, now.Add(-ThrottleWindow))
+	return sessions, throttles, err
+}
+
 // List returns userID's sessions.
 func (m *Sessions) List(ctx context.Context, userID string) ([]*veil.WebSession, error) {
 	return m.Store.ListWebSessions(ctx, userID)

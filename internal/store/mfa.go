@@ -159,3 +159,14 @@ func (db *DB) ClearLoginThrottle(ctx context.Context, key string) error {
 	_, err := db.exec(ctx, db.w, "DELETE FROM login_throttle WHERE key = ?", key)
 	return wrap("clear login throttle", err)
 }
+
+// DeleteStaleLoginThrottles deletes counters whose window started before
+// before and whose lock is over, and returns how many.
+func (db *DB) DeleteStaleLoginThrottles(ctx context.Context, before time.Time) (int, error) {
+	res, err := db.exec(ctx, db.w, "DELETE FROM login_throttle WHERE window_start < ? AND locked_until < ?", db.ts(before), db.ts(db.now()))
+	if err != nil {
+		return 0, wrap("delete stale login throttles", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("delete stale login throttles", err)
+}

@@ -294,6 +294,16 @@ func testLoginThrottle(t *testing.T, open func(t *testing.T) *store.DB) {
 	if th, _ = db.AddLoginFailure(ctx, "k", time.Hour, lock); th.Failures != 1 {
 		t.Fatalf("after window = %+v", th)
 	}
+	if n, err := db.DeleteStaleLoginThrottles(ctx, clk.Now()); err != nil || n != 0 {
+		t.Fatalf("stale throttles in a live window = %d, %v", n, err)
+	}
+	clk.Advance(2 * time.Hour)
+	if n, err := db.DeleteStaleLoginThrottles(ctx, clk.Now().Add(-time.Hour)); err != nil || n != 1 {
+		t.Fatalf("DeleteStaleLoginThrottles = %d, %v", n, err)
+	}
+	if _, err := db.AddLoginFailure(ctx, "k", time.Hour, lock); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.ClearLoginThrottle(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
