@@ -50,6 +50,7 @@ const (
 	ActionLoginSuccess    = "login.success"
 	ActionLoginFailure    = "login.failure"
 	ActionLoginLocked     = "login.locked"
+	ActionLoginPassword   = "login.password_ok" // password right, second factor next
 	ActionLogout          = "logout"
 	ActionLogoutAll       = "logout.all"
 	ActionSessionRevoke   = "session.revoke"

@@ -143,6 +143,12 @@ func (l *Login) Authenticate(ctx context.Context, email, password, ip string) (*
 	} else if err != nil {
 		return nil, err
 	}
+	if u.PasswordHash == "" {
+		// An account without a password (single sign-on only): same
+		// answer and the same time as a wrong password.
+		l.dummyOnce.Do(func() { l.dummy, _ = HashPassword(rand32(), l.params()) })
+		VerifyPassword(password, l.dummy, l.params())
+	}
 	rehash, err := VerifyPassword(password, u.PasswordHash, l.params())
 	if errors.Is(err, ErrMismatch) || (err != nil && u.PasswordHash == "") {
 		if err := l.fail(ctx, pair, acct, ipKey); err != ErrBadCredentials {

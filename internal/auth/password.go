@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -32,6 +33,17 @@ type Params struct {
 // DefaultParams follow RFC 9106's second recommended option (64 MiB, t=3).
 var DefaultParams = Params{Time: 3, Memory: 64 * 1024, Threads: 2, KeyLen: 32}
 
+// hashSlots bounds how many argon2 computations run at once: each takes
+// Params.Memory (64 MiB by default), so a burst of log-in attempts must
+// queue rather than exhaust memory.
+var hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+func idKey(password, salt []byte, p Params, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, keyLen)
+}
+
 // ErrMismatch is returned when a password does not match its hash.
 var ErrMismatch = errors.New("password does not match")
 
@@ -42,7 +54,7 @@ func HashPassword(password string, p Params) (string, error) {
 	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey([]byte(password), salt, p, p.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -72,7 +84,7 @@ func VerifyPassword(password, hash string, want Params) (needsRehash bool, err e
 		p.Threads == 0 || p.Threads > 16 {
 		return false, errors.New("malformed argon2 hash")
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := idKey([]byte(password), salt, p, uint32(len(key)))
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, ErrMismatch
 	}

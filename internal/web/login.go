@@ -64,7 +64,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	actor := &audit.Actor{Kind: audit.ActorUser, ID: u.ID, IP: clientIP(r)}
 	if mfa {
-		if _, err := h.o.Audit.Record(ctx, audit.Entry{Action: "login.password_ok", Actor: actor, ObjectKind: "user", ObjectID: u.ID}); err != nil {
+		if _, err := h.o.Audit.Record(ctx, audit.Entry{Action: audit.ActionLoginPassword, Actor: actor, ObjectKind: "user", ObjectID: u.ID}); err != nil {
 			return err
 		}
 		h.setSession(w, token, s)
