@@ -82,9 +82,9 @@ type Options struct {
 	ProjectKeyAAD func(orgID, projectID string) keyring.AAD
 	// SecretKey (the instance's accounts key) seals SSO client secrets.
 	SecretKey *keyring.DataKey
-	Audit         *audit.Log
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Audit     *audit.Log
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Handler serves /api/v1/.

@@ -142,4 +142,3 @@ func (h *Handler) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	h.setSession(w, token, s)
 	return redirect(w, r, "/orgs/"+cfg.OrgID)
 }
-
