@@ -173,7 +173,9 @@ func headerLike(key []byte) bool {
 // outcome depends only on the bytes and the rules (see cacheable), so
 // entries stay valid across documents. It is direct-mapped: a collision
 // only costs a recomputation.
-type keyCache [256]keyEntry
+type keyCache [1 << keyCacheBits]keyEntry
+
+const keyCacheBits = 9
 
 type keyEntry struct {
 	n     uint8 // key length, 0 for an empty slot
@@ -193,20 +195,22 @@ const (
 // h, emptied, for the caller to fill (mark), so two hot keys that share a
 // place do not evict each other.
 func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
+	// Hash the first and last bytes (overlapping loads, no loop).
 	var h uint64
-	if len(key) >= 8 {
-		h = binary.LittleEndian.Uint64(key) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(key[len(key)-8:]), 29)
-	} else {
-		for _, c := range key {
-			h = h<<8 | uint64(c)
-		}
+	switch n := len(key); {
+	case n >= 8:
+		h = binary.LittleEndian.Uint64(key) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(key[n-8:]), 29)
+	case n >= 4:
+		h = uint64(binary.LittleEndian.Uint32(key)) | uint64(binary.LittleEndian.Uint32(key[n-4:]))<<32
+	case n > 0:
+		h = uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16
 	}
-	h = (h ^ uint64(len(key))) * 0x9E3779B97F4A7C15
-	e := &kc[h>>56]
+	h = (h ^ uint64(len(key))) * 0x9E3779B97F4A7C15 >> (64 - keyCacheBits)
+	e := &kc[h]
 	if e.holds(key) {
 		return e, true
 	}
-	if alt := &kc[h>>56^1]; alt.holds(key) {
+	if alt := &kc[h^1]; alt.holds(key) {
 		return alt, true
 	} else {
 		*alt = *e
