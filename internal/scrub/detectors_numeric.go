@@ -37,6 +37,15 @@ func (sc *scanner) numeric(i int) int {
 	if plus || paren {
 		i++
 	}
+	// Fast path: a lone short number ("12", "2024", "v5") with no
+	// separator after it is one group of under 7 digits, which no
+	// detector below reports.
+	if k := skipDigits(b, i); k-i < 7 && (k == n || !numSep[b[k]]) {
+		if k < n && isWordByte(b[k]) {
+			return skipWord(b, k)
+		}
+		return k
+	}
 	gs := sc.groups[:0]
 	sep := sepNone
 	digits := 0
@@ -90,6 +99,16 @@ func (sc *scanner) numeric(i int) int {
 	}
 	return end
 }
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
+// numSep are the bytes that may join digit groups.
+var numSep = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true}
 
 // run is one numeric run under inspection.
 type run struct {
