@@ -136,3 +136,16 @@ type OrgSSO struct {
 	Enabled        bool      `json:"enabled"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
+
+// WebAuthnCredential is a security key or passkey registered as a second
+// factor. Data is the credential record (public key, sign count, flags) as
+// JSON; nothing in it is secret.
+type WebAuthnCredential struct {
+	ID           string     `json:"id"`
+	UserID       string     `json:"user_id"`
+	CredentialID string     `json:"-"` // base64url of the authenticator's credential id
+	Name         string     `json:"name"`
+	Data         []byte     `json:"-"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastUsedAt   *time.Time `json:"last_used_at,omitempty"`
+}

@@ -92,7 +92,15 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 	if u, err := url.Parse(baseURL); err == nil && u.Host != "" {
 		origin = u.Scheme + "://" + u.Host
 	}
+	// Security keys need a domain name as relying party (never an IP
+	// address, as the default 127.0.0.1 base URL is).
+	passkeys, err := auth.NewPasskeys(st.db, svc.key, origin)
+	if err != nil {
+		st.log.Info("security keys (WebAuthn) are off: they need --base-url with a domain name", "base_url", baseURL)
+		passkeys = nil
+	}
 	wh := web.New(web.Options{
+		Passkeys: passkeys,
 		Store:    st.db,
 		Sessions: svc.sessions,
 		Login:    svc.login,

@@ -16,7 +16,7 @@ import (
 func runUser(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil user", []command{
 		{"create", "create a dashboard user and make it a member of an organisation", runUserCreate},
-		{"reset-mfa", "remove a user's second factor and end their sessions", runUserResetMFA},
+		{"reset-mfa", "remove a user's second factors (app, security keys) and end their sessions", runUserResetMFA},
 		{"unlock", "clear a user's failed log-in lock", runUserUnlock},
 	}, args)
 }
@@ -122,6 +122,16 @@ func runUserResetMFA(ctx context.Context, c *cli, args []string) error {
 		had := err == nil
 		if err != nil && veil.ErrorCode(err) != veil.ENOTFOUND {
 			return err
+		}
+		keys, err := st.db.ListWebAuthnCredentials(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := st.db.DeleteWebAuthnCredential(ctx, u.ID, k.ID); err != nil {
+				return err
+			}
+			had = true
 		}
 		n, err := st.db.DeleteUserWebSessions(ctx, u.ID, "")
 		if err != nil {

@@ -19,6 +19,8 @@ type accountData struct {
 	CurrentID     string
 	MFAEnabled    bool
 	RecoveryCodes int
+	Passkeys      bool // security keys are enabled on this server
+	Keys          []*veil.WebAuthnCredential
 }
 
 // accountPage handles "GET /account": organisations, password, second
@@ -42,7 +44,12 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	d := accountData{Orgs: orgs, Sessions: sessions, CurrentID: p.session.ID, MFAEnabled: on}
+	d := accountData{Orgs: orgs, Sessions: sessions, CurrentID: p.session.ID, MFAEnabled: on, Passkeys: h.o.Passkeys != nil}
+	if h.o.Passkeys != nil {
+		if d.Keys, err = h.o.Passkeys.List(ctx, p.user.ID); err != nil {
+			return err
+		}
+	}
 	if on {
 		if d.RecoveryCodes, err = h.o.MFA.RecoveryCodesLeft(ctx, p.user.ID); err != nil {
 			return err

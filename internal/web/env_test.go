@@ -42,6 +42,7 @@ type env struct {
 	users  map[string]*veil.User // "owner", "admin", "member", "viewer", "ownerB", "nobody"
 	secure bool
 	key    *keyring.DataKey
+	base   string // the server's URL with host localhost
 }
 
 func newEnv(t *testing.T, secure bool) *env {
@@ -62,7 +63,15 @@ func newEnv(t *testing.T, secure bool) *env {
 	e.mfa = &auth.MFA{Store: db, Key: keyring.NewDataKey(), Now: clk.Now}
 	e.key = keyring.NewDataKey()
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.h.ServeHTTP(w, r) }))
+	// WebAuthn relying parties are domains, never IP addresses: browse the
+	// test server as localhost.
+	e.base = strings.Replace(e.srv.URL, "127.0.0.1", "localhost", 1)
+	pk, err := auth.NewPasskeys(db, e.key, e.base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.h = web.New(web.Options{
+		Passkeys: pk,
 		Store:    db,
 		Sessions: &auth.Sessions{Store: db, Now: clk.Now},
 		Login:    &auth.Login{Store: db, Params: fastParams, Now: clk.Now},
@@ -71,7 +80,7 @@ func newEnv(t *testing.T, secure bool) *env {
 		SSO:      &auth.SSO{},
 		Key:      e.key,
 		Secure:   secure,
-		Origin:   e.srv.URL,
+		Origin:   e.base,
 	})
 	t.Cleanup(e.srv.Close)
 	e.orgA = storetest.MustCreateOrg(t, db, "A")
@@ -125,7 +134,7 @@ var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // get fetches path and remembers the page's CSRF token.
 func (b *browser) get(path string) (*http.Response, string) {
 	b.e.t.Helper()
-	resp, err := b.c.Get(b.e.srv.URL + path)
+	resp, err := b.c.Get(b.e.base + path)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}
@@ -149,7 +158,7 @@ func (b *browser) post(path string, form url.Values, hdr ...string) (*http.Respo
 	if _, ok := form["csrf_token"]; !ok {
 		form.Set("csrf_token", b.csrf)
 	}
-	req, _ := http.NewRequest("POST", b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", b.e.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	for i := 0; i+1 < len(hdr); i += 2 {

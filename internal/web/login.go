@@ -54,7 +54,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if old, _ := h.principal(r); old != nil {
 		_ = h.o.Sessions.End(ctx, old.session)
 	}
-	mfa, err := h.o.MFA.Enabled(ctx, u.ID)
+	mfa, err := h.mfaEnabled(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -78,9 +78,28 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/account")
 }
 
+type mfaPageData struct{ TOTP, Passkey bool }
+
+func (h *Handler) mfaPageData(r *http.Request) (mfaPageData, error) {
+	var d mfaPageData
+	var err error
+	uid := current(r).user.ID
+	if d.TOTP, err = h.o.MFA.Enabled(r.Context(), uid); err != nil {
+		return d, err
+	}
+	if h.o.Passkeys != nil {
+		d.Passkey, err = h.o.Passkeys.Has(r.Context(), uid)
+	}
+	return d, err
+}
+
 // mfaPage handles "GET /login/mfa".
 func (h *Handler) mfaPage(w http.ResponseWriter, r *http.Request) error {
-	return h.render(w, r, http.StatusOK, "login_mfa", page{Title: "Two-factor authentication"})
+	d, err := h.mfaPageData(r)
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "login_mfa", page{Title: "Two-factor authentication", Data: d})
 }
 
 // mfaSubmit handles "POST /login/mfa": a TOTP or recovery code turns the
@@ -103,7 +122,11 @@ func (h *Handler) mfaSubmit(w http.ResponseWriter, r *http.Request) error {
 			status = http.StatusTooManyRequests
 			w.Header().Set("Retry-After", itoa(int(te.RetryAfter.Seconds())+1))
 		}
-		return h.render(w, r, status, "login_mfa", page{Title: "Two-factor authentication", Error: veil.ErrorMessage(err)})
+		d, derr := h.mfaPageData(r)
+		if derr != nil {
+			return derr
+		}
+		return h.render(w, r, status, "login_mfa", page{Title: "Two-factor authentication", Error: veil.ErrorMessage(err), Data: d})
 	}
 	if err := h.o.Sessions.End(ctx, p.session); err != nil {
 		return err

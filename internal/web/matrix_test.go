@@ -23,17 +23,22 @@ type want struct {
 }
 
 var matrix = map[string]want{
-	"GET /static/":            {anon: 200, loggedIn: 200, path: "/static/veil.css"},
-	"GET /login":              {anon: 200, loggedIn: 303},
-	"POST /login":             {anon: 401, loggedIn: 401, form: url.Values{"email": {"x@example.com"}, "password": {"wrong"}}},
-	"GET /login/mfa":          {anon: 303, loggedIn: 303},
-	"GET /sso/{org}":          {anon: 404, loggedIn: 404}, // no SSO set up in this fixture
-	"GET /sso/callback":       {anon: 403, loggedIn: 403}, // no flow cookie
-	"POST /login/mfa":         {anon: 303, loggedIn: 303, form: url.Values{"code": {"123456"}}},
-	"POST /logout":            {anon: 401, loggedIn: 303},
-	"POST /logout/everywhere": {anon: 401, loggedIn: 303},
-	"GET /account":            {anon: 303, loggedIn: 200},
-	"POST /account/password":  {anon: 401, loggedIn: 400, form: url.Values{"current": {"wrong"}}},
+	"GET /static/":                            {anon: 200, loggedIn: 200, path: "/static/veil.css"},
+	"GET /login":                              {anon: 200, loggedIn: 303},
+	"POST /login":                             {anon: 401, loggedIn: 401, form: url.Values{"email": {"x@example.com"}, "password": {"wrong"}}},
+	"POST /login/webauthn/begin":              {anon: 303, loggedIn: 303},
+	"POST /login/webauthn/finish":             {anon: 303, loggedIn: 303},
+	"POST /account/webauthn/register/begin":   {anon: 401, loggedIn: 200},
+	"POST /account/webauthn/register/finish":  {anon: 401, loggedIn: 400}, // not a ceremony answer
+	"POST /account/webauthn/{key}/delete":     {anon: 401, loggedIn: 400}, // no password
+	"GET /login/mfa":                          {anon: 303, loggedIn: 303},
+	"GET /sso/{org}":                          {anon: 404, loggedIn: 404}, // no SSO set up in this fixture
+	"GET /sso/callback":                       {anon: 403, loggedIn: 403}, // no flow cookie
+	"POST /login/mfa":                         {anon: 303, loggedIn: 303, form: url.Values{"code": {"123456"}}},
+	"POST /logout":                            {anon: 401, loggedIn: 303},
+	"POST /logout/everywhere":                 {anon: 401, loggedIn: 303},
+	"GET /account":                            {anon: 303, loggedIn: 200},
+	"POST /account/password":                  {anon: 401, loggedIn: 400, form: url.Values{"current": {"wrong"}}},
 	"POST /account/sessions/{session}/revoke": {anon: 401, loggedIn: 404}, // always someone else's session
 	"POST /account/sessions/revoke-others":    {anon: 401, loggedIn: 303},
 	"GET /account/mfa":                        {anon: 303, loggedIn: 200},

@@ -70,6 +70,8 @@ type Options struct {
 	// SSO routes answer 404.
 	SSO *auth.SSO
 	Key *keyring.DataKey
+	// Passkeys enables WebAuthn security keys as a second factor (nil: off).
+	Passkeys *auth.Passkeys
 	// Secure marks cookies Secure (and names them __Host-…); set it when
 	// the dashboard is served over HTTPS (TLS or an https base URL).
 	Secure bool
@@ -112,6 +114,7 @@ type route struct {
 	access  access
 	perm    auth.Permission // organisation routes: needed permission
 	h       func(w http.ResponseWriter, r *http.Request) error
+	json    bool // answers JSON (errors too), for the page scripts
 }
 
 // Route describes a registered browser route (for tests and docs).
@@ -123,26 +126,31 @@ type Route struct {
 
 func (h *Handler) routes() []route {
 	return []route{
-		{"GET /static/", public, "", h.static},
-		{"GET /login", public, "", h.loginPage},
-		{"POST /login", public, "", h.loginSubmit},
-		{"GET /sso/{org}", public, "", h.ssoStart},
-		{"GET /sso/callback", public, "", h.ssoCallback},
-		{"GET /login/mfa", mfaPending, "", h.mfaPage},
-		{"POST /login/mfa", mfaPending, "", h.mfaSubmit},
-		{"POST /logout", loggedIn, "", h.logout},
-		{"POST /logout/everywhere", loggedIn, "", h.logoutEverywhere},
-		{"GET /account", loggedIn, "", h.accountPage},
-		{"POST /account/password", loggedIn, "", h.changePassword},
-		{"POST /account/sessions/{session}/revoke", loggedIn, "", h.revokeSession},
-		{"POST /account/sessions/revoke-others", loggedIn, "", h.revokeOtherSessions},
-		{"GET /account/mfa", loggedIn, "", h.mfaSetupPage},
-		{"POST /account/mfa", loggedIn, "", h.mfaSetupConfirm},
-		{"GET /account/mfa/qr.png", loggedIn, "", h.mfaQR},
-		{"POST /account/mfa/disable", loggedIn, "", h.mfaDisable},
-		{"GET /orgs/{org}", loggedIn, auth.PermOrgRead, h.orgPage},
-		{"POST /orgs/{org}/settings", loggedIn, auth.PermSettingsManage, h.orgSettings},
-		{"GET /orgs/{org}/audit", loggedIn, auth.PermAuditRead, h.orgAudit},
+		{"GET /static/", public, "", h.static, false},
+		{"GET /login", public, "", h.loginPage, false},
+		{"POST /login", public, "", h.loginSubmit, false},
+		{"GET /sso/{org}", public, "", h.ssoStart, false},
+		{"GET /sso/callback", public, "", h.ssoCallback, false},
+		{"GET /login/mfa", mfaPending, "", h.mfaPage, false},
+		{"POST /login/mfa", mfaPending, "", h.mfaSubmit, false},
+		{"POST /login/webauthn/begin", mfaPending, "", h.passkeyLoginBegin, true},
+		{"POST /login/webauthn/finish", mfaPending, "", h.passkeyLoginFinish, true},
+		{"POST /logout", loggedIn, "", h.logout, false},
+		{"POST /logout/everywhere", loggedIn, "", h.logoutEverywhere, false},
+		{"GET /account", loggedIn, "", h.accountPage, false},
+		{"POST /account/password", loggedIn, "", h.changePassword, false},
+		{"POST /account/sessions/{session}/revoke", loggedIn, "", h.revokeSession, false},
+		{"POST /account/sessions/revoke-others", loggedIn, "", h.revokeOtherSessions, false},
+		{"GET /account/mfa", loggedIn, "", h.mfaSetupPage, false},
+		{"POST /account/mfa", loggedIn, "", h.mfaSetupConfirm, false},
+		{"GET /account/mfa/qr.png", loggedIn, "", h.mfaQR, false},
+		{"POST /account/mfa/disable", loggedIn, "", h.mfaDisable, false},
+		{"POST /account/webauthn/register/begin", loggedIn, "", h.passkeyRegisterBegin, true},
+		{"POST /account/webauthn/register/finish", loggedIn, "", h.passkeyRegisterFinish, true},
+		{"POST /account/webauthn/{key}/delete", loggedIn, "", h.passkeyDelete, false},
+		{"GET /orgs/{org}", loggedIn, auth.PermOrgRead, h.orgPage, false},
+		{"POST /orgs/{org}/settings", loggedIn, auth.PermSettingsManage, h.orgSettings, false},
+		{"GET /orgs/{org}/audit", loggedIn, auth.PermAuditRead, h.orgAudit, false},
 	}
 }
 
@@ -239,6 +247,10 @@ func (h *Handler) wrap(rt route) http.Handler {
 		ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorAnonymous, IP: clientIP(r)})
 		r = r.WithContext(ctx)
 		if err := h.serve(rt, w, r); err != nil {
+			if rt.json {
+				h.jsonError(w, r, err)
+				return
+			}
 			h.renderError(w, r, err)
 		}
 	})
@@ -300,7 +312,7 @@ func (h *Handler) orgAccess(ctx context.Context, orgID string, p *principal, per
 		return nil, err
 	}
 	if s.RequireMFA {
-		on, err := h.o.MFA.Enabled(ctx, u.ID)
+		on, err := h.mfaEnabled(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}

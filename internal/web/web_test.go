@@ -98,7 +98,7 @@ func TestLogin_Failures(t *testing.T) {
 // browser's previous session.
 func TestSessionFixation(t *testing.T) {
 	e := newEnv(t, false)
-	u, _ := url.Parse(e.srv.URL)
+	u, _ := url.Parse(e.base)
 	planted := "vs1_" + strings.Repeat("a", 52) // well-formed, unknown to the server
 	victim := e.browser()
 	victim.c.Jar.SetCookies(u, []*http.Cookie{{Name: "veil_session", Value: planted, Path: "/"}})

@@ -30,6 +30,7 @@ func RunAccountsSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"AuditConcurrent", testAuditConcurrent},
 		{"OrgSSO", testOrgSSO},
 		{"InstanceKey", testInstanceKey},
+		{"WebAuthn", testWebAuthn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,4 +426,26 @@ func testInstanceKey(t *testing.T, open func(t *testing.T) *store.DB) {
 	if b, _ := db.InstanceKey(ctx, "accounts", mk); string(b) != "w1!" {
 		t.Fatalf("after rewrap = %q", b)
 	}
+}
+
+func testWebAuthn(t *testing.T, open func(t *testing.T) *store.DB) {
+	ctx := context.Background()
+	db, clk := MustOpen(t, open)
+	alice, bob := MustCreateUser(t, db, "alice@example.com"), MustCreateUser(t, db, "bob@example.com")
+	c := &veil.WebAuthnCredential{UserID: alice.ID, CredentialID: "cred1", Name: "YubiKey", Data: []byte(`{"a":1}`)}
+	wantCode(t, db.CreateWebAuthnCredential(ctx, c), "")
+	wantCode(t, db.CreateWebAuthnCredential(ctx, &veil.WebAuthnCredential{UserID: bob.ID, CredentialID: "cred1", Name: "x", Data: []byte("{}")}), veil.ECONFLICT)
+	wantCode(t, db.CreateWebAuthnCredential(ctx, &veil.WebAuthnCredential{UserID: bob.ID, CredentialID: "cred2", Name: "", Data: []byte("{}")}), veil.EINVALID)
+	clk.Advance(time.Second)
+	wantCode(t, db.UpdateWebAuthnCredential(ctx, bob.ID, c.ID, []byte("{}"), clk.Now()), veil.ENOTFOUND)
+	wantCode(t, db.UpdateWebAuthnCredential(ctx, alice.ID, c.ID, []byte(`{"a":2}`), clk.Now()), "")
+	list, err := db.ListWebAuthnCredentials(ctx, alice.ID)
+	if err != nil || len(list) != 1 || string(list[0].Data) != `{"a":2}` || list[0].LastUsedAt == nil || list[0].Name != "YubiKey" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if l, _ := db.ListWebAuthnCredentials(ctx, bob.ID); len(l) != 0 {
+		t.Fatal("bob sees alice's key")
+	}
+	wantCode(t, db.DeleteWebAuthnCredential(ctx, bob.ID, c.ID), veil.ENOTFOUND)
+	wantCode(t, db.DeleteWebAuthnCredential(ctx, alice.ID, c.ID), "")
 }
