@@ -66,9 +66,12 @@ func (k *Key) Create(optionsJSON []byte) ([]byte, error) {
 	if err := json.Unmarshal(optionsJSON, &o); err != nil {
 		return nil, err
 	}
-	pub := k.priv.PublicKey
-	cose, err := webauthncbor.Marshal(map[int64]any{1: int64(2), 3: int64(-7), -1: int64(1),
-		-2: pub.X.FillBytes(make([]byte, 32)), -3: pub.Y.FillBytes(make([]byte, 32))})
+	// Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+	pt, err := k.priv.PublicKey.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	cose, err := webauthncbor.Marshal(map[int64]any{1: int64(2), 3: int64(-7), -1: int64(1), -2: pt[1:33], -3: pt[33:65]})
 	if err != nil {
 		return nil, err
 	}
