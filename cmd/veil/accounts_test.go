@@ -28,7 +28,7 @@ func runVeilIn(t *testing.T, env map[string]string, stdin string, args ...string
 func TestAccountsHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"org"}, {"org", "create"}, {"org", "list"},
-		{"user"}, {"user", "create"}, {"user", "reset-mfa"}, {"user", "unlock"},
+		{"user"}, {"user", "create"}, {"user", "reset-mfa"}, {"user", "unlock"}, {"user", "set-password"},
 		{"token"}, {"token", "create"}, {"token", "list"}, {"token", "revoke"},
 		{"audit"}, {"audit", "verify"}, {"audit", "export"},
 	} {
@@ -76,6 +76,12 @@ func TestAccountsCLI(t *testing.T) {
 	}
 	mustVeil(t, env, "user", "reset-mfa", "--email", "a@acme.test")
 	mustVeil(t, env, "user", "unlock", "--email", "a@acme.test")
+	if r := runVeilIn(t, env, "a@acme.test is me\n", "user", "set-password", "--email", "a@acme.test"); r.code != 1 {
+		t.Fatalf("set-password accepted a password containing the e-mail: %d", r.code)
+	}
+	if r := runVeilIn(t, env, "another long passphrase\n", "user", "set-password", "--email", "a@acme.test"); r.code != 0 {
+		t.Fatalf("set-password: %s", r.stderr)
+	}
 	orgs := decode[[]map[string]any](t, mustVeil(t, env, "org", "list", "--json").stdout)
 	if len(orgs) != 1 || orgs[0]["name"] != "acme" {
 		t.Fatalf("org list: %v", orgs)
@@ -94,7 +100,7 @@ func TestAccountsCLI(t *testing.T) {
 			t.Fatalf("audit export leaks a secret: %s", l)
 		}
 	}
-	if got := strings.Join(actions, ","); got != "org.create,user.create,member.add,token.create,mfa.reset,audit.export" {
+	if got := strings.Join(actions, ","); got != "org.create,user.create,member.add,token.create,mfa.reset,password.change,audit.export" {
 		t.Fatalf("exported actions: %s", got)
 	}
 

@@ -18,6 +18,7 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 		{"create", "create a dashboard user and make it a member of an organisation", runUserCreate},
 		{"reset-mfa", "remove a user's second factors (app, security keys) and end their sessions", runUserResetMFA},
 		{"unlock", "clear a user's failed log-in lock", runUserUnlock},
+		{"set-password", "set a user's password (from stdin) and end their sessions", runUserSetPassword},
 	}, args)
 }
 
@@ -25,7 +26,7 @@ func runUser(ctx context.Context, c *cli, args []string) error {
 func readPassword(c *cli) (string, error) {
 	line, err := bufio.NewReader(c.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return "", usagef("user create: --password-stdin given but stdin is empty")
+		return "", usagef("no password on stdin")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
@@ -165,6 +166,41 @@ func runUserUnlock(ctx context.Context, c *cli, args []string) error {
 			return json.NewEncoder(c.stdout).Encode(map[string]any{"user_id": u.ID, "unlocked": true})
 		}
 		fmt.Fprintf(c.stdout, "log-in lock of %s cleared\n", u.Email)
+		return nil
+	})
+}
+
+func runUserSetPassword(ctx context.Context, c *cli, args []string) error {
+	return userCommand(ctx, c, args, "set-password", "veil user set-password --email E [--json] [storage flags] < password", func(st *storage, u *veil.User, asJSON bool) error {
+		pw, err := readPassword(c)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckPassword(pw, u.Email); err != nil {
+			return fmt.Errorf("set-password: %s", veil.ErrorMessage(err))
+		}
+		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		if err != nil {
+			return err
+		}
+		if err := st.db.UpdateUserPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		n, err := st.db.DeleteUserWebSessions(ctx, u.ID, "")
+		if err != nil {
+			return err
+		}
+		if err := (&auth.Login{Store: st.db}).Unlock(ctx, u.Email); err != nil {
+			return err
+		}
+		if _, err := (&audit.Log{Store: st.db}).Record(ctx, audit.Entry{Action: audit.ActionPasswordChange, ObjectKind: "user", ObjectID: u.ID,
+			Actor: cliActor, Details: map[string]string{"sessions_ended": fmt.Sprint(n)}}); err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(c.stdout).Encode(map[string]any{"user_id": u.ID, "sessions_ended": n})
+		}
+		fmt.Fprintf(c.stdout, "password of %s set; %d session(s) ended\n", u.Email, n)
 		return nil
 	})
 }
