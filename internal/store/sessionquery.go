@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veil-privacy/veil"
+)
+
+// SessionQuery selects one page of a project's recorded sessions for the
+// dashboard. Zero fields mean "any".
+type SessionQuery struct {
+	ProjectID string
+	Since     time.Time // last_seen >= Since
+	Until     time.Time // first_seen < Until
+	UserIndex string    // blind index of the user id (never the id itself)
+	URLPath   string    // exact path
+	MinDur    time.Duration
+	MaxDur    time.Duration
+	HasErrors bool
+	// Sort is "time" (newest activity first, the default) or "duration"
+	// (longest first).
+	Sort string
+	// After is the cursor of the last row of the previous page ("" for
+	// the first page).
+	After string
+	Limit int
+}
+
+// SessionPage is one page of FindSessionPage; Next is the cursor of the
+// following page, "" on the last one.
+type SessionPage struct {
+	Sessions []*veil.Session
+	Next     string
+}
+
+// durExpr is a session's duration in microseconds.
+func (db *DB) durExpr() string {
+	if db.dialect == SQLite {
+		return "(last_seen - first_seen)"
+	}
+	return "CAST(EXTRACT(EPOCH FROM (last_seen - first_seen)) * 1000000 AS BIGINT)"
+}
+
+// FindSessionPage returns one page of sessions matching q, with keyset
+// pagination: the cursor holds the sort key and id of the last row, so a
+// page costs the same however deep it is, and sessions arriving meanwhile
+// never shift rows between pages.
+func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage, error) {
+	if q.ProjectID == "" {
+		return nil, invalidf("Project required.")
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	where := []string{"project_id = ?"}
+	args := []any{q.ProjectID}
+	if !q.Since.IsZero() {
+		where, args = append(where, "last_seen >= ?"), append(args, db.ts(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "first_seen < ?"), append(args, db.ts(q.Until))
+	}
+	if q.UserIndex != "" {
+		where, args = append(where, "user_index = ?"), append(args, q.UserIndex)
+	}
+	if q.URLPath != "" {
+		where, args = append(where, "url_path = ?"), append(args, q.URLPath)
+	}
+	dur := db.durExpr()
+	if q.MinDur > 0 {
+		where, args = append(where, dur+" >= ?"), append(args, q.MinDur.Microseconds())
+	}
+	if q.MaxDur > 0 {
+		where, args = append(where, dur+" <= ?"), append(args, q.MaxDur.Microseconds())
+	}
+	if q.HasErrors {
+		where = append(where, "errors > 0")
+	}
+	key := "last_seen"
+	if q.Sort == "duration" {
+		key = dur
+	} else if q.Sort != "" && q.Sort != "time" {
+		return nil, invalidf("Sort by time or duration.")
+	}
+	if q.After != "" {
+		v, id, err := parseCursor(q.After)
+		if err != nil {
+			return nil, err
+		}
+		var kv any = v
+		if key == "last_seen" {
+			kv = db.ts(time.UnixMicro(v))
+		}
+		// Written out rather than as a row comparison, which SQLite
+		// cannot use an index for in every version.
+		where = append(where, "("+key+" < ? OR ("+key+" = ? AND id > ?))")
+		args = append(args, kv, kv, id)
+	}
+	args = append(args, limit+1)
+	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM sessions WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY "+key+" DESC, id LIMIT ?", args...)
+	if err != nil {
+		return nil, wrap("find sessions", err)
+	}
+	ss, err := collect(rows, scanSession, "find sessions")
+	if err != nil {
+		return nil, err
+	}
+	pg := &SessionPage{Sessions: ss}
+	if len(ss) > limit {
+		pg.Sessions = ss[:limit]
+		last := ss[limit-1]
+		v := last.LastSeen.UnixMicro()
+		if key != "last_seen" {
+			v = last.LastSeen.Sub(last.FirstSeen).Microseconds()
+		}
+		pg.Next = makeCursor(v, last.ID)
+	}
+	return pg, nil
+}
+
+func makeCursor(v int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(v, 10) + ":" + id))
+}
+
+func parseCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if s, id, ok := strings.Cut(string(b), ":"); ok {
+			if v, err := strconv.ParseInt(s, 10, 64); err == nil && id != "" {
+				return v, id, nil
+			}
+		}
+	}
+	return 0, "", invalidf("Bad page cursor.")
+}

@@ -1,0 +1,91 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/store"
+	"github.com/veil-privacy/veil/internal/store/storetest"
+)
+
+func TestStore_FindSessionPage(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			db := MustOpen(t, d.dsn(t))
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			org := storetest.MustCreateOrg(t, db, "o")
+			p := storetest.MustCreateProject(t, db, org.ID, "p")
+			other := storetest.MustCreateProject(t, db, org.ID, "q")
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			var ss []*veil.Session
+			for i := 0; i < 25; i++ {
+				s := &veil.Session{ProjectID: p.ID, ID: fmt.Sprintf("ses_%02d", i), WrappedKey: []byte("k"),
+					FirstSeen: t0.Add(time.Duration(i) * time.Minute), LastSeen: t0.Add(time.Duration(i)*time.Minute + time.Duration(i%5)*time.Second),
+					URLPath: []string{"/a", "/b"}[i%2], UserIndex: []string{"u1", "u2", "u3"}[i%3], Errors: int64(i % 4 / 3)}
+				ss = append(ss, s)
+			}
+			ss = append(ss, &veil.Session{ProjectID: other.ID, ID: "ses_other", WrappedKey: []byte("k"), FirstSeen: t0, URLPath: "/a"})
+			if err := db.CreateSessions(ctx, ss); err != nil {
+				t.Fatal(err)
+			}
+			all := func(q store.SessionQuery) []string {
+				t.Helper()
+				var ids []string
+				for n := 0; ; n++ {
+					pg, err := db.FindSessionPage(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, s := range pg.Sessions {
+						ids = append(ids, s.ID)
+					}
+					if pg.Next == "" || n > 50 {
+						return ids
+					}
+					q.After = pg.Next
+				}
+			}
+			got := all(store.SessionQuery{ProjectID: p.ID, Limit: 4})
+			if len(got) != 25 || got[0] != "ses_24" || got[24] != "ses_00" {
+				t.Fatalf("time order: %v", got)
+			}
+			got = all(store.SessionQuery{ProjectID: p.ID, Limit: 3, Sort: "duration"})
+			if len(got) != 25 || got[0] != "ses_04" || got[1] != "ses_09" {
+				t.Fatalf("duration order: %v", got)
+			}
+			seen := map[string]bool{}
+			for _, id := range got {
+				if seen[id] {
+					t.Fatalf("duplicate %s across pages: %v", id, got)
+				}
+				seen[id] = true
+			}
+			for _, tc := range []struct {
+				name string
+				q    store.SessionQuery
+				want int
+			}{
+				{"user", store.SessionQuery{UserIndex: "u2"}, 8},
+				{"path", store.SessionQuery{URLPath: "/a"}, 13},
+				{"errors", store.SessionQuery{HasErrors: true}, 6},
+				{"min duration", store.SessionQuery{MinDur: 3 * time.Second}, 10},
+				{"max duration", store.SessionQuery{MaxDur: time.Second}, 10},
+				{"range", store.SessionQuery{Since: t0.Add(10 * time.Minute), Until: t0.Add(20 * time.Minute)}, 10},
+			} {
+				tc.q.ProjectID, tc.q.Limit = p.ID, 2
+				if n := len(all(tc.q)); n != tc.want {
+					t.Errorf("%s: %d sessions, want %d", tc.name, n, tc.want)
+				}
+			}
+			if _, err := db.FindSessionPage(ctx, store.SessionQuery{ProjectID: p.ID, After: "!!"}); veil.ErrorCode(err) != veil.EINVALID {
+				t.Errorf("bad cursor: %v", err)
+			}
+		})
+	}
+}
