@@ -35,6 +35,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"EventBatch", testEventBatch},
 		{"Lease", testLease},
 		{"CommitPack", testCommitPack},
+		{"Lifecycle", testLifecycle},
 		{"Cascade", testCascade},
 		{"TimeRoundTrip", testTimeRoundTrip},
 	}
