@@ -17,7 +17,10 @@
 // sensitive ("password", "apiKey", "Set-Cookie"…) loses its whole value;
 // safe fields are left alone; every other string is scanned, including
 // strings that hold JSON (network bodies), URL-encoded text (query strings,
-// form bodies) and JSON "\u" escapes. rrweb events are walked by type:
+// form bodies) and JSON "\u" escapes. The class of each field name, and
+// which short strings were scanned without a finding, are remembered in a
+// small cache per walker, so the keys and values a document repeats are
+// classified and scanned once. rrweb events are walked by type:
 // text nodes, attribute values, input values (all of them for password and
 // card inputs), console arguments, network headers and bodies and page URLs.
 //

@@ -165,21 +165,21 @@ func headerLike(key []byte) bool {
 	return false
 }
 
-// keyCache remembers, per walker, what classify found for field names, and
-// which short strings (keys or values) were scanned without a finding.
+// keyCache remembers, per scanner, what classify found for field names and
+// whether scanning them as text found nothing (scanner.keys), or which
+// short string values were scanned without a finding (scanner.vals).
 // Documents repeat a few dozen keys and values thousands of times ("type",
 // "childNodes", "en-US", class names), and splitting a key into words,
 // probing the name sets or scanning a string cost more than a lookup. The
 // outcome depends only on the bytes and the rules (see cacheable), so
-// entries stay valid across documents. It is direct-mapped: a collision
-// only costs a recomputation.
+// entries stay valid across documents. A miss only costs a recomputation.
 type keyCache [1 << keyCacheBits]keyEntry
 
 const keyCacheBits = 9
 
 type keyEntry struct {
 	n     uint8 // key length, 0 for an empty slot
-	flags uint8 // keyClass in the low bits, plus kcScanned
+	flags uint8 // kc* bits
 	key   [maxCachedKey]byte
 }
 
@@ -210,11 +210,11 @@ func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
 	if e.holds(key) {
 		return e, true
 	}
-	if alt := &kc[h^1]; alt.holds(key) {
+	alt := &kc[h^1]
+	if alt.holds(key) {
 		return alt, true
-	} else {
-		*alt = *e
 	}
+	*alt = *e
 	e.n, e.flags = 0, 0
 	return e, false
 }

@@ -267,6 +267,7 @@ func (w *walker) node(ni int) {
 	}
 }
 
+// firstIdx keeps the first index found (cur) over a later one (k).
 func firstIdx(cur, k int) int {
 	if cur < 0 {
 		return k
@@ -304,7 +305,6 @@ var sensitiveAutocomplete = [...]string{
 // sensitiveAttrs reports whether a form control's attributes at ai mark
 // a password, card or other sensitive input: type=password, a payment or
 // password autocomplete token, or a sensitive name or id.
-
 func (w *walker) sensitiveAttrs(ai int) bool {
 	if v := w.strField(ai, "type"); bytes.EqualFold(bytes.TrimSpace(v), []byte("password")) {
 		return true

@@ -54,13 +54,14 @@ func skipWord(b []byte, i int) int {
 // scanner finds spans in one text. It is reused (pooled) across calls so
 // that clean input costs no allocation.
 type scanner struct {
-	c    *compiled
-	keys *keyCache // field names (class, clean)
-	vals *keyCache // clean short string values, kept apart so that
-	// unique values do not evict the few keys a document repeats
-	b      []byte // the view being scanned
-	spans  []span
-	groups []group
+	c *compiled
+	// keys caches field names (class, scanned clean); vals caches short
+	// values scanned clean, apart so that a document's many unique values
+	// do not evict the few keys it repeats.
+	keys, vals *keyCache
+	b          []byte // the view being scanned
+	spans      []span
+	groups     []group
 	// jwtFail is the end of the last JWT header run that failed; starts
 	// before it cannot succeed either (keeps JWT checks linear).
 	jwtFail int
