@@ -48,8 +48,15 @@ type WriteKey struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// Revoked reports whether the key has been revoked.
+// Revoked reports whether the key is revoked now, or scheduled to be (a
+// rotated key keeps working until its RevokedAt).
 func (k *WriteKey) Revoked() bool { return k.RevokedAt != nil }
+
+// RevokedAsOf reports whether the key no longer works at t: its revocation
+// time has come. Before that, a rotated key still authenticates (overlap).
+func (k *WriteKey) RevokedAsOf(t time.Time) bool {
+	return k.RevokedAt != nil && !t.Before(*k.RevokedAt)
+}
 
 // Session is one recorded visit. Content lives sealed in the blob store;
 // this is the metadata kept in SQL.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/config"
@@ -63,6 +64,23 @@ func TestProjectAndKeys(t *testing.T) {
 	for _, k := range keys {
 		if (k.ID == nk["key_id"]) != k.Revoked() {
 			t.Fatalf("key %s revoked=%v", k.ID, k.Revoked())
+		}
+	}
+	// Rotation keeps the old key working for the overlap.
+	var serverKey *veil.WriteKey
+	for _, k := range keys {
+		if k.Kind == veil.KeyServer {
+			serverKey = k
+		}
+	}
+	rot := decode[map[string]string](t, mustVeil(t, nil, append([]string{"key", "rotate", "--project", np.ProjectID, "--key", serverKey.ID, "--overlap", "2h", "--json"}, d...)...).stdout)
+	if !strings.HasPrefix(rot["key"], "veil_sk_") {
+		t.Fatalf("rotate --json: %v", rot)
+	}
+	keys = decode[[]*veil.WriteKey](t, mustVeil(t, nil, append([]string{"key", "list", "--project", np.ProjectID, "--json"}, d...)...).stdout)
+	for _, k := range keys {
+		if k.ID == serverKey.ID && (k.RevokedAt == nil || k.RevokedAsOf(time.Now()) || !k.RevokedAsOf(time.Now().Add(3*time.Hour))) {
+			t.Fatalf("rotated key revoked_at = %v, want about 2h from now", k.RevokedAt)
 		}
 	}
 	// Bad origin and server-key origins are refused with a clear message.
@@ -241,4 +259,20 @@ func TestRotateMaster(t *testing.T) {
 			t.Fatalf("data unreadable after rotation: %v", err)
 		}
 	})
+}
+
+// TestExportIsAudited: decrypting recorded data from the CLI leaves an
+// audit entry, and the chain still verifies.
+func TestExportIsAudited(t *testing.T) {
+	dir := t.TempDir()
+	np := decode[newProject](t, mustVeil(t, nil, "project", "create", "--name", "p", "--data", dir, "--json").stdout)
+	mustVeil(t, nil, "export", "events", "--project", np.ProjectID, "--data", dir)
+	r := mustVeil(t, nil, "audit", "export", "--data", dir, "--json")
+	if !strings.Contains(r.stdout, `"data.export"`) || !strings.Contains(r.stdout, np.ProjectID) {
+		t.Fatalf("audit export lacks the data export:\n%s", r.stdout)
+	}
+	mustVeil(t, nil, "audit", "verify", "--data", dir)
+	if r := runVeil(t, nil, "export", "events", "--project", "prj_nope", "--data", dir); r.code != 1 {
+		t.Fatalf("export of an unknown project: exit %d", r.code)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/ingest"
 )
@@ -83,6 +84,10 @@ func runExportEvents(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// Exporting decrypted data is recorded before anything is written.
+	if err := auditExport(ctx, st, *project, "events", *project); err != nil {
+		return err
+	}
 	w, done, err := exportOut(c, *out)
 	if err != nil {
 		return err
@@ -132,6 +137,9 @@ func runExportReplay(ctx context.Context, c *cli, args []string) error {
 			return fmt.Errorf("export replay: session %s not found in any project", *session)
 		}
 	}
+	if err := auditExport(ctx, st, pid, "session", *session); err != nil {
+		return err
+	}
 	w, done, err := exportOut(c, *out)
 	if err != nil {
 		return err
@@ -144,5 +152,23 @@ func runExportReplay(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("export replay: %w", userErr(err))
 	}
 	fmt.Fprintf(c.stderr, "veil: exported %d segment(s)\n", n)
+	return nil
+}
+
+// auditExport records an export of recorded data by the CLI in the audit
+// log; the export does not run if that fails.
+func auditExport(ctx context.Context, st *storage, projectID, kind, id string) error {
+	p, err := st.db.FindProjectByID(ctx, projectID)
+	if err != nil {
+		return fmt.Errorf("export: %w", userErr(err))
+	}
+	_, err = (&audit.Log{Store: st.db}).Record(ctx, audit.Entry{
+		OrgID: p.OrgID, Action: audit.ActionDataExport, ObjectKind: kind, ObjectID: id,
+		Details: map[string]string{"project": p.ID, "via": "cli"},
+		Actor:   &audit.Actor{Kind: audit.ActorSystem, ID: "cli"},
+	})
+	if err != nil {
+		return fmt.Errorf("record the export in the audit log: %w", err)
+	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/config"
@@ -16,6 +17,7 @@ func runKey(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil key", []command{
 		{"create", "create a browser or server write key", runKeyCreate},
 		{"list", "list a project's write keys", runKeyList},
+		{"rotate", "replace a write key, keeping the old one working for an overlap", runKeyRotate},
 		{"revoke", "revoke a write key at once", runKeyRevoke},
 		{"generate-master", "write a new master key file", runKeyGenerateMaster},
 		{"rotate-master", "re-wrap all project keys under a new master key", runKeyRotateMaster},
@@ -152,4 +154,48 @@ func userErr(err error) error {
 		return fmt.Errorf("%s", veil.ErrorMessage(err))
 	}
 	return err
+}
+
+func runKeyRotate(ctx context.Context, c *cli, args []string) error {
+	cfg := config.Default()
+	fs := newFlags(c, "rotate", "veil key rotate --project ID --key KEY_ID [--overlap 24h] [--json] [storage flags]")
+	cfg.BindStorage(fs)
+	project := fs.String("project", "", "project id (required)")
+	keyID := fs.String("key", "", "key id to replace (required)")
+	overlap := fs.Duration("overlap", 0, "how long the old key keeps working (at most 720h)")
+	asJSON := fs.Bool("json", false, `print {"key_id","key","old_key_revoked_at"} as JSON`)
+	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
+		return err
+	}
+	if *project == "" || *keyID == "" {
+		return usagef("key rotate: --project and --key are required")
+	}
+	st, err := openStorage(ctx, &cfg, cfg.Logger(c.stderr), openOpts{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	keys, err := st.db.ListKeys(ctx, *project)
+	if err != nil {
+		return err
+	}
+	var old *veil.WriteKey
+	for _, k := range keys {
+		if k.ID == *keyID {
+			old = k
+		}
+	}
+	if old == nil {
+		return fmt.Errorf("rotate key: Key not found.")
+	}
+	k, secret, err := st.provisioner().RotateKey(ctx, *project, old, *overlap)
+	if err != nil {
+		return fmt.Errorf("rotate key: %w", userErr(err))
+	}
+	until := time.Now().Add(*overlap).UTC().Format(time.RFC3339)
+	if *asJSON {
+		return json.NewEncoder(c.stdout).Encode(map[string]string{"key_id": k.ID, "key": secret, "old_key_revoked_at": until})
+	}
+	fmt.Fprintf(c.stdout, "key id: %s\nkey:    %s\nthe old key %s stops working at %s\n", k.ID, secret, old.ID, until)
+	return nil
 }

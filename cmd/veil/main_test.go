@@ -77,7 +77,7 @@ func TestHelp(t *testing.T) {
 	cmds := [][]string{
 		{}, {"serve"}, {"migrate"}, {"doctor"}, {"version"}, {"scrub"},
 		{"project"}, {"project", "create"}, {"project", "list"},
-		{"key"}, {"key", "create"}, {"key", "list"}, {"key", "revoke"}, {"key", "generate-master"}, {"key", "rotate-master"},
+		{"key"}, {"key", "create"}, {"key", "list"}, {"key", "rotate"}, {"key", "revoke"}, {"key", "generate-master"}, {"key", "rotate-master"},
 	}
 	for _, args := range cmds {
 		name := strings.Join(args, " ")

@@ -69,6 +69,7 @@ type Store interface {
 type KeyService interface {
 	CreateKey(ctx context.Context, projectID string, kind veil.KeyKind, origins []string) (*veil.WriteKey, string, error)
 	RevokeKey(ctx context.Context, projectID, keyID string) error
+	RotateKey(ctx context.Context, projectID string, old *veil.WriteKey, overlap time.Duration) (*veil.WriteKey, string, error)
 }
 
 // Options configure the API.

@@ -305,21 +305,22 @@ func (h *Handler) key(r *http.Request) (*veil.Project, *veil.WriteKey, error) {
 	return p, k, err
 }
 
-// rotateKey handles "POST …/keys/{key}/rotate" (members): a new key of the
-// same kind and origins; the old one is revoked at once.
+// rotateKey handles "POST …/keys/{key}/rotate?overlap=24h" (members): a
+// new key of the same kind and origins; the old one keeps working for the
+// overlap (default none, at most 30 days), then is revoked.
 func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request) error {
 	p, old, err := h.key(r)
 	if err != nil {
 		return err
 	}
-	if old.Revoked() {
-		return veil.Errorf(veil.ECONFLICT, "The key is revoked; create a new one instead.")
+	var overlap time.Duration
+	if v := r.URL.Query().Get("overlap"); v != "" {
+		if overlap, err = time.ParseDuration(v); err != nil {
+			return veil.Errorf(veil.EINVALID, "Query parameter overlap must be a duration such as 24h.")
+		}
 	}
-	k, secret, err := h.o.Keys.CreateKey(r.Context(), p.ID, old.Kind, old.Origins)
+	k, secret, err := h.o.Keys.RotateKey(r.Context(), p.ID, old, overlap)
 	if err != nil {
-		return err
-	}
-	if err := h.o.Keys.RevokeKey(r.Context(), p.ID, old.ID); err != nil {
 		return err
 	}
 	if err := record(r, audit.Entry{OrgID: p.OrgID, Action: audit.ActionKeyRotate, ObjectKind: "key", ObjectID: old.ID,

@@ -57,7 +57,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, bodyKey str
 		return nil, err
 	case !writekey.Verify(raw, k.Hash) || k.Kind != kind:
 		return nil, veil.Errorf(veil.EUNAUTHORIZED, "Invalid write key.")
-	case k.Revoked():
+	case k.RevokedAsOf(h.now()):
 		return nil, veil.Errorf(veil.EUNAUTHORIZED, "Write key has been revoked.")
 	}
 	origin := requestOrigin(r)

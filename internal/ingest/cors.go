@@ -43,7 +43,7 @@ func (h *Handler) handlePreflight(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := h.store.FindKeyByPrefix(r.Context(), prefix)
-	if err != nil || k.Revoked() || !writekey.Verify(raw, k.Hash) || !writekey.MatchOrigin(origin, k.Origins) {
+	if err != nil || k.RevokedAsOf(h.now()) || !writekey.Verify(raw, k.Hash) || !writekey.MatchOrigin(origin, k.Origins) {
 		deny()
 		return
 	}

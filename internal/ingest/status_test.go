@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/writekey"
 )
 
 // TestStatuses covers every documented error status with its JSON body.
@@ -202,5 +204,54 @@ func TestUnavailableLosesNothing(t *testing.T) {
 	}
 	if ids["before"] != 1 || ids["during"] != 1 || len(ids) != 2 {
 		t.Fatalf("stored ids %v", ids)
+	}
+}
+
+// TestRotationOverlap: a rotated key keeps working until its scheduled
+// revocation, then fails at once (no cache).
+func TestRotationOverlap(t *testing.T) {
+	now := time.Now()
+	e := newEnv(t, func(o *ingest.Options) { o.Now = func() time.Time { return now } })
+	ctx := context.Background()
+	keys, _ := e.db.ListKeys(ctx, e.project.ProjectID)
+	var old *veil.WriteKey
+	for _, k := range keys {
+		if k.Kind == veil.KeyServer {
+			old = k
+		}
+	}
+	prov := *e.prov
+	prov.Now = func() time.Time { return now }
+	_, newSecret, err := prov.RotateKey(ctx, e.project.ProjectID, old, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"event":"E","userId":"u"}`
+	for _, key := range []string{e.project.ServerKey, newSecret} {
+		if r := e.do(req{path: "/v1/track", body: body, key: key}); r.status != 200 {
+			t.Fatalf("during overlap: %d %s", r.status, r.body)
+		}
+	}
+	now = now.Add(time.Hour + time.Second)
+	if r := e.do(req{path: "/v1/track", body: body, key: e.project.ServerKey}); r.status != 401 {
+		t.Fatalf("old key after overlap: %d %s", r.status, r.body)
+	}
+	if r := e.do(req{path: "/v1/track", body: body, key: newSecret}); r.status != 200 {
+		t.Fatalf("new key after overlap: %d %s", r.status, r.body)
+	}
+	// During an overlap, an immediate revocation overrides the scheduled one.
+	cur, _ := e.db.FindKeyByPrefix(ctx, writekey.Prefix(newSecret))
+	_, third, err := prov.RotateKey(ctx, e.project.ProjectID, cur, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prov.RevokeKey(ctx, e.project.ProjectID, cur.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(req{path: "/v1/track", body: body, key: newSecret}); r.status != 401 {
+		t.Fatalf("revoked during overlap: %d %s", r.status, r.body)
+	}
+	if r := e.do(req{path: "/v1/track", body: body, key: third}); r.status != 200 {
+		t.Fatalf("successor: %d %s", r.status, r.body)
 	}
 }

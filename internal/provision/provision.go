@@ -132,6 +132,29 @@ func (s *Service) RevokeKey(ctx context.Context, projectID, keyID string) error 
 	return s.Store.RevokeKey(ctx, projectID, keyID, s.now())
 }
 
+// MaxRotationOverlap bounds how long a rotated key keeps working.
+const MaxRotationOverlap = 30 * 24 * time.Hour
+
+// RotateKey creates a successor of a project's key (same kind and origins)
+// and schedules the old key's revocation after overlap, so deployed
+// clients can move to the new key without losing data.
+func (s *Service) RotateKey(ctx context.Context, projectID string, old *veil.WriteKey, overlap time.Duration) (*veil.WriteKey, string, error) {
+	if overlap < 0 || overlap > MaxRotationOverlap {
+		return nil, "", veil.Errorf(veil.EINVALID, "Rotation overlap must be between 0 and %s.", MaxRotationOverlap)
+	}
+	if old.RevokedAsOf(s.now()) {
+		return nil, "", veil.Errorf(veil.ECONFLICT, "The key is revoked; create a new one instead.")
+	}
+	k, secret, err := s.createKey(ctx, projectID, old.Kind, old.Origins)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Store.RevokeKey(ctx, projectID, old.ID, s.now().Add(overlap)); err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

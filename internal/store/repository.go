@@ -60,8 +60,9 @@ type Repository interface {
 	FindKeyByPrefix(ctx context.Context, prefix string) (*veil.WriteKey, error)
 	// ListKeys returns the project's keys, revoked included, oldest first.
 	ListKeys(ctx context.Context, projectID string) ([]*veil.WriteKey, error)
-	// RevokeKey marks a key of the project revoked at at. Revoking twice
-	// keeps the first time.
+	// RevokeKey marks a key of the project revoked at at (a future time
+	// schedules it: the key works until then). Revoking again keeps the
+	// earlier time, so an immediate revocation overrides a scheduled one.
 	RevokeKey(ctx context.Context, projectID, keyID string, at time.Time) error
 
 	// CreateUser stores u; emails are unique regardless of case.
