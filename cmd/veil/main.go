@@ -43,6 +43,7 @@ func commands() []command {
 		{"token", "create, list and revoke management API tokens", runToken},
 		{"audit", "verify and export the hash-chained audit log", runAudit},
 		{"export", "export stored events or a session replay (decrypted)", runExport},
+		{"delete", "delete one recording (crypto-shredding) and compact packs", runDelete},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
 		{"bench", "measure ingest throughput and latency", runBench},
 		{"version", "print the version", runVersion},

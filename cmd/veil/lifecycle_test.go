@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil/internal/config"
+	"github.com/veil-privacy/veil/internal/events"
+	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/scrub"
+	"github.com/veil-privacy/veil/internal/wal"
+)
+
+// recorded is data stored through the real ingest path into a data dir.
+type recorded struct {
+	dir      string
+	project  newProject
+	sessions []string
+}
+
+// recordData creates a project in a fresh data dir and stores, through the
+// ingest handlers and packer, two sessions (user u-1 and u-2) and events of
+// both users.
+func recordData(t *testing.T) *recorded {
+	t.Helper()
+	dir := t.TempDir()
+	np := decode[newProject](t, mustVeil(t, nil, "project", "create", "--name", "life", "--data", dir, "--json").stdout)
+	cfg := config.Default()
+	cfg.Data = dir
+	st := openTestStorage(t, cfg)
+	wl, err := wal.Open(filepath.Join(dir, "wal-test"), wal.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wl.Close()
+	h := ingest.New(ingest.Options{Store: st.db, Master: st.master, Log: wl, Blobs: st.blobs,
+		Scrubber: scrub.MustNew(ingest.DefaultScrubRules()), Dedup: events.NewDedup(events.DefaultDedupWindow, time.Now),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	post := func(path, body string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.SetBasicAuth(np.ServerKey, "")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("POST %s: %v %v", path, err, res)
+		}
+		res.Body.Close()
+	}
+	rec := &recorded{dir: dir, project: np}
+	ts := time.Now().Add(-time.Hour)
+	for i, user := range []string{"u-1", "u-2"} {
+		sid := fmt.Sprintf("cli-session-%d-abcdef", i+1)
+		rec.sessions = append(rec.sessions, sid)
+		for seq := 1; seq <= 2; seq++ {
+			post(fmt.Sprintf("/v1/replay?session=%s&seq=%d", sid, seq), fmt.Sprintf(
+				`{"events":[{"type":4,"timestamp":%d,"data":{"href":"https://x.example/p"}},{"type":3,"timestamp":%d,"data":{"marker":"m-%s-%d"}}],"meta":{"userId":%q}}`,
+				ts.UnixMilli(), ts.UnixMilli()+1, sid, seq, user))
+		}
+		post("/v1/track", fmt.Sprintf(`{"type":"track","event":"Bought","userId":%q,"properties":{"sku":"sku-%d"},"context":{"veil":{"sessionId":%q}}}`, user, i, sid))
+		post("/v1/track", fmt.Sprintf(`{"type":"track","event":"Viewed","anonymousId":"anon-%s"}`, user))
+	}
+	p := h.NewPacker(wl, st.blobs, "node-cli-test")
+	for {
+		n, err := p.Round(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return rec
+}
+
+func TestDeleteSessionCLI(t *testing.T) {
+	r := recordData(t)
+	d := []string{"--data", r.dir}
+	sid := r.sessions[0]
+	mustVeil(t, nil, append([]string{"export", "replay", "--session", sid, "--project", r.project.ProjectID}, d...)...)
+	out := mustVeil(t, nil, append([]string{"delete", "session", sid, "--project", r.project.ProjectID, "--compact"}, d...)...)
+	if !strings.Contains(out.stdout, "deleted session "+sid) {
+		t.Fatalf("delete output: %s", out.stdout)
+	}
+	if res := runVeil(t, nil, append([]string{"export", "replay", "--session", sid, "--project", r.project.ProjectID}, d...)...); res.code == 0 {
+		t.Fatal("export replay of a deleted session succeeded")
+	}
+	if res := runVeil(t, nil, append([]string{"delete", "session", sid, "--project", r.project.ProjectID}, d...)...); res.code != 1 || !strings.Contains(res.stderr, "not found") {
+		t.Fatalf("second delete: %d %s", res.code, res.stderr)
+	}
+	if res := runVeil(t, nil, append([]string{"delete", "session", "--project", r.project.ProjectID}, d...)...); res.code != 2 {
+		t.Fatalf("delete without id: %d %s", res.code, res.stderr)
+	}
+	other := mustVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[1], "--project", r.project.ProjectID}, d...)...)
+	if !strings.Contains(other.stdout, "m-"+r.sessions[1]+"-2") {
+		t.Fatalf("other session after compaction: %s", other.stdout)
+	}
+	audit := mustVeil(t, nil, append([]string{"audit", "export"}, d...)...)
+	if !strings.Contains(audit.stdout, "session.delete") {
+		t.Fatalf("audit log lacks the deletion:\n%s", audit.stdout)
+	}
+}

@@ -1,0 +1,112 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/blob"
+)
+
+// CompactResult says what one compaction run did.
+type CompactResult struct {
+	Rewritten int   `json:"packs_rewritten"`
+	Deleted   int   `json:"packs_deleted"`
+	Reclaimed int64 `json:"bytes_reclaimed"`
+}
+
+// LeaseCompact is the lease that makes compaction single-node.
+const LeaseCompact = "lifecycle.compact"
+
+// Compact removes the bytes of deleted segments from pack objects: a pack
+// with no live segment left is deleted; any other is rewritten without its
+// dead ranges under a new key, the index moved to it, and the old object
+// deleted. It holds LeaseCompact for holder (ErrLeaseHeld when another node
+// has it) and works through at most maxPacks packs (<= 0: all).
+//
+// Each step is safe to repeat after a crash: a pack stays listed as
+// garbage until its old object is gone.
+func (s *Service) Compact(ctx context.Context, holder string, maxPacks int) (*CompactResult, error) {
+	res := &CompactResult{}
+	err := s.withLease(ctx, LeaseCompact, holder, func() error {
+		done := 0
+		for maxPacks <= 0 || done < maxPacks {
+			keys, err := s.Store.ListPackGarbage(ctx, s.batch())
+			if err != nil {
+				return err
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			for _, key := range keys {
+				if maxPacks > 0 && done >= maxPacks {
+					return nil
+				}
+				if err := s.compactPack(ctx, key, res); err != nil {
+					return fmt.Errorf("compact %s: %w", key, err)
+				}
+				done++
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrLeaseHeld):
+		s.Metrics.run("compact", "skipped")
+	case err != nil:
+		s.Metrics.run("compact", "error")
+	default:
+		s.Metrics.run("compact", "ok")
+		s.Metrics.reclaim(res.Reclaimed)
+	}
+	return res, err
+}
+
+func (s *Service) compactPack(ctx context.Context, key string, res *CompactResult) error {
+	live, err := s.Store.ListPackSegments(ctx, key)
+	if err != nil {
+		return err
+	}
+	old, err := s.Blobs.Get(ctx, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		if len(live) > 0 {
+			return fmt.Errorf("pack object is missing but %d segment(s) point at it", len(live))
+		}
+		return s.Store.ClearPackGarbage(ctx, key) // a previous run deleted it
+	} else if err != nil {
+		return err
+	}
+	if len(live) > 0 {
+		var buf bytes.Buffer
+		moves := make([]*veil.Segment, len(live))
+		for i, sg := range live {
+			if sg.Offset < 0 || sg.Offset+sg.Length > int64(len(old)) {
+				return fmt.Errorf("segment %s/%d lies outside its pack", sg.SessionID, sg.Seq)
+			}
+			m := *sg
+			m.Offset = int64(buf.Len())
+			buf.Write(old[sg.Offset : sg.Offset+sg.Length])
+			moves[i] = &m
+		}
+		newKey := path.Dir(key) + "/" + veil.NewID("pk")
+		if err := s.Blobs.Put(ctx, newKey, buf.Bytes()); err != nil {
+			return err
+		}
+		if err := s.Store.MoveSegments(ctx, key, newKey, live[0].ProjectID, moves); err != nil {
+			s.Blobs.Delete(context.WithoutCancel(ctx), newKey)
+			return err
+		}
+		res.Rewritten++
+		res.Reclaimed += int64(len(old) - buf.Len())
+	} else {
+		res.Deleted++
+		res.Reclaimed += int64(len(old))
+	}
+	if err := s.Blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return err
+	}
+	return s.Store.ClearPackGarbage(ctx, key)
+}

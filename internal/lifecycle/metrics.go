@@ -1,0 +1,52 @@
+package lifecycle
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the lifecycle jobs' Prometheus counters. A nil *Metrics
+// counts nothing.
+type Metrics struct {
+	sessions  *prometheus.CounterVec
+	batches   *prometheus.CounterVec
+	events    *prometheus.CounterVec
+	reclaimed prometheus.Counter
+	runs      *prometheus.CounterVec
+}
+
+// NewMetrics registers the counters with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_sessions_deleted_total",
+			Help: "Sessions crypto-shredded, by reason (request, retention, erasure)."}, []string{"reason"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_event_batches_deleted_total",
+			Help: "Event batch objects deleted, by reason."}, []string{"reason"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_events_deleted_total",
+			Help: "Analytics messages deleted, by reason."}, []string{"reason"}),
+		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{Name: "veil_lifecycle_pack_bytes_reclaimed_total",
+			Help: "Bytes of deleted segments removed from pack objects by compaction."}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_job_runs_total",
+			Help: "Lifecycle job runs, by job and result (ok, error, skipped)."}, []string{"job", "result"}),
+	}
+	reg.MustRegister(m.sessions, m.batches, m.events, m.reclaimed, m.runs)
+	return m
+}
+
+func (m *Metrics) deleted(reason string, sessions, batches, events int64) {
+	if m == nil {
+		return
+	}
+	m.sessions.WithLabelValues(reason).Add(float64(sessions))
+	m.batches.WithLabelValues(reason).Add(float64(batches))
+	m.events.WithLabelValues(reason).Add(float64(events))
+}
+
+func (m *Metrics) run(job, result string) {
+	if m != nil {
+		m.runs.WithLabelValues(job, result).Inc()
+	}
+}
+
+func (m *Metrics) reclaim(n int64) {
+	if m != nil {
+		m.reclaimed.Add(float64(n))
+	}
+}
