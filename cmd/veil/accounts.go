@@ -11,6 +11,7 @@ import (
 	"github.com/veil-privacy/veil/internal/api"
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/ingest"
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/server"
@@ -102,6 +103,8 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 	wh := web.New(web.Options{
 		Passkeys: passkeys,
 		Store:    st.db,
+		Replays:  ingest.NewReader(st.db, st.blobs, st.master),
+		Master:   st.master,
 		Sessions: svc.sessions,
 		Login:    svc.login,
 		MFA:      svc.mfa,

@@ -48,6 +48,10 @@ var matrix = map[string]want{
 	"GET /orgs/{org}":                         {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	"POST /orgs/{org}/settings":               {anon: 401, minRole: veil.RoleAdmin, ok: 303, form: url.Values{"retention_days": {"9"}}},
 	"GET /orgs/{org}/audit":                   {anon: 303, minRole: veil.RoleAdmin, ok: 200},
+	// {project} is org A's project, {session} a recorded session in it.
+	"GET /orgs/{org}/projects/{project}/sessions":                       {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"GET /orgs/{org}/projects/{project}/sessions/{session}":             {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json": {anon: 303, minRole: veil.RoleViewer, ok: 503}, // no Replays in this fixture
 }
 
 var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}
@@ -81,6 +85,11 @@ func TestIsolationMatrix(t *testing.T) {
 	// Someone else's session, for the revoke route.
 	e.login("ownerB")
 	others, _ := e.db.ListWebSessions(context.Background(), e.users["ownerB"].ID)
+	// A project of org A with a recorded session, for the project routes.
+	projects, _ := e.db.ListProjects(context.Background(), e.orgA.ID)
+	if err := e.db.CreateSession(context.Background(), &veil.Session{ProjectID: projects[0].ID, ID: others[0].ID, WrappedKey: []byte("k")}); err != nil {
+		t.Fatal(err)
+	}
 	for _, rt := range e.h.Routes() {
 		w := matrix[rt.Pattern]
 		method, path, _ := strings.Cut(rt.Pattern, " ")
@@ -97,7 +106,7 @@ func TestIsolationMatrix(t *testing.T) {
 					} else {
 						b = e.login(caller)
 					}
-					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID).Replace(path)
+					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID, "{project}", projects[0].ID).Replace(path)
 					if w.path != "" {
 						p = w.path
 					}

@@ -72,6 +72,12 @@ type Options struct {
 	Key *keyring.DataKey
 	// Passkeys enables WebAuthn security keys as a second factor (nil: off).
 	Passkeys *auth.Passkeys
+	// Replays reads stored recordings and events back, decrypted (nil:
+	// the player and events pages answer 503).
+	Replays Replays
+	// Master opens project keys, for searching sessions by user id through
+	// the blind index (nil: no user search).
+	Master *keyring.Master
 	// Secure marks cookies Secure (and names them __Host-…); set it when
 	// the dashboard is served over HTTPS (TLS or an https base URL).
 	Secure bool
@@ -151,6 +157,9 @@ func (h *Handler) routes() []route {
 		{"GET /orgs/{org}", loggedIn, auth.PermOrgRead, h.orgPage, false},
 		{"POST /orgs/{org}/settings", loggedIn, auth.PermSettingsManage, h.orgSettings, false},
 		{"GET /orgs/{org}/audit", loggedIn, auth.PermAuditRead, h.orgAudit, false},
+		{"GET /orgs/{org}/projects/{project}/sessions", loggedIn, auth.PermReplayView, h.sessionList, false},
+		{"GET /orgs/{org}/projects/{project}/sessions/{session}", loggedIn, auth.PermReplayView, h.sessionPage, false},
+		{"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json", loggedIn, auth.PermReplayView, h.sessionReplay, true},
 	}
 }
 

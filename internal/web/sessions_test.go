@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/audit"
+	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/web"
+)
+
+// fakeReplays serves one canned recording for every session.
+type fakeReplays struct{ events string }
+
+func (f fakeReplays) Replay(ctx context.Context, projectID, sessionID string, w io.Writer) (int, error) {
+	_, err := io.WriteString(w, f.events)
+	return 1, err
+}
+
+func (f fakeReplays) Events(ctx context.Context, projectID string, since, until time.Time, w io.Writer) (int, error) {
+	return 0, nil
+}
+
+// dataEnv is env with a data-bearing project in org A: a real project key
+// (so user search works), sessions and a recording.
+type dataEnv struct {
+	*env
+	master  *keyring.Master
+	project *veil.Project
+}
+
+func newDataEnv(t *testing.T) *dataEnv {
+	e := newEnv(t, false)
+	d := &dataEnv{env: e, master: keyring.NewMaster()}
+	ctx := context.Background()
+	p := &veil.Project{ID: veil.NewID("prj"), OrgID: e.orgA.ID, Name: "shop"}
+	dek := keyring.NewDataKey()
+	var err error
+	if p.WrappedKey, err = d.master.Wrap(dek, provision.ProjectKeyAAD(p.OrgID, p.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	d.project = p
+	t0 := time.Now().Add(-time.Hour).UTC()
+	var ss []*veil.Session
+	for i := 0; i < 60; i++ {
+		ss = append(ss, &veil.Session{ProjectID: p.ID, ID: fmt.Sprintf("ses_%03d", i), WrappedKey: []byte("k"),
+			FirstSeen: t0.Add(time.Duration(i) * time.Second), LastSeen: t0.Add(time.Duration(i)*time.Second + time.Duration(i)*time.Minute),
+			URLPath: []string{"/", "/checkout"}[i%2], UserAgent: "Chrome", Events: 10, Errors: int64(i % 7 / 6),
+			UserIndex: dek.BlindIndex("user_id", fmt.Sprintf("user-%d", i%10))})
+	}
+	if err := e.db.CreateSessions(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	e.h = web.New(web.Options{
+		Store:    e.db,
+		Sessions: &auth.Sessions{Store: e.db, Now: e.clk.Now},
+		Login:    &auth.Login{Store: e.db, Params: fastParams, Now: e.clk.Now},
+		MFA:      e.mfa,
+		Audit:    e.log,
+		Key:      e.key,
+		Origin:   e.base,
+		Replays:  fakeReplays{`[{"type":4,"data":{"href":"http://x/","width":10,"height":10},"timestamp":1},{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"script","attributes":{"src":"http://evil/x.js"},"childNodes":[]}]}},"timestamp":2}]`},
+		Master:   d.master,
+	})
+	return d
+}
+
+func (d *dataEnv) sessions(b *browser, query string) (int, []string) {
+	d.t.Helper()
+	resp, body := b.get("/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions" + query)
+	var ids []string
+	for _, part := range strings.Split(body, `/sessions/ses_`)[1:] {
+		ids = append(ids, "ses_"+part[:3])
+	}
+	return resp.StatusCode, ids
+}
+
+func TestSessionList(t *testing.T) {
+	d := newDataEnv(t)
+	b := d.login("viewer")
+	status, ids := d.sessions(b, "")
+	if status != 200 || len(ids) != 50 || ids[0] != "ses_059" {
+		t.Fatalf("first page: %d %v", status, ids)
+	}
+	_, body := b.get("/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions")
+	if !strings.Contains(body, `rel="next"`) {
+		t.Fatal("no next page link")
+	}
+	for _, tc := range []struct {
+		name, query string
+		want        int
+		first       string
+	}{
+		{"user", "?user=user-3", 6, "ses_053"},
+		{"path", "?path=/checkout", 30, "ses_059"},
+		{"errors", "?errors=1", 8, "ses_055"},
+		{"duration sort", "?sort=duration&min=50m", 10, "ses_059"},
+		{"max duration", "?max=120", 3, "ses_002"},
+		{"from today", "?from=" + time.Now().UTC().Format("2006-01-02"), 50, "ses_059"},
+		{"until long ago", "?to=2000-01-01", 0, ""},
+	} {
+		status, ids := d.sessions(b, tc.query)
+		if status != 200 || len(ids) != tc.want || tc.want > 0 && ids[0] != tc.first {
+			t.Errorf("%s: %d %d sessions %v, want %d first %s", tc.name, status, len(ids), ids, tc.want, tc.first)
+		}
+	}
+	if status, _ := d.sessions(b, "?min=soon"); status != 400 {
+		t.Errorf("bad duration: %d", status)
+	}
+	// Another organisation's project is not found, even through one's own org.
+	ob := d.login("ownerB")
+	resp, _ := ob.get("/orgs/" + d.orgB.ID + "/projects/" + d.project.ID + "/sessions")
+	if resp.StatusCode != 404 {
+		t.Errorf("org B owner on org A's project: %d", resp.StatusCode)
+	}
+	resp, _ = ob.get("/orgs/" + d.orgB.ID + "/projects/" + d.project.ID + "/sessions/ses_001/replay.json")
+	if resp.StatusCode != 404 {
+		t.Errorf("org B owner on org A's replay: %d", resp.StatusCode)
+	}
+}
+
+func TestSessionPlayer(t *testing.T) {
+	d := newDataEnv(t)
+	b := d.login("viewer")
+	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions/ses_007"
+	resp, body := b.get(base)
+	if resp.StatusCode != 200 || !strings.Contains(body, `data-src="`+base+`/replay.json"`) || !strings.Contains(body, `/static/player.js`) {
+		t.Fatalf("session page: %d\n%s", resp.StatusCode, body)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "img-src data: blob:", "frame-ancestors 'none'", "connect-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("player CSP %q lacks %q", csp, want)
+		}
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q", cc)
+	}
+	before, _ := d.db.ListAudit(context.Background(), veil.AuditFilter{OrgID: d.orgA.ID, Limit: 1000})
+	resp, body = b.get(base + "/replay.json")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("replay.json: %d %s", resp.StatusCode, body)
+	}
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(body), &evs); err != nil || len(evs) != 2 {
+		t.Fatalf("replay.json: %v %s", err, body)
+	}
+	if strings.Contains(body, "script") || strings.Contains(body, "evil") {
+		t.Errorf("replay not sanitized: %s", body)
+	}
+	after, _ := d.db.ListAudit(context.Background(), veil.AuditFilter{OrgID: d.orgA.ID, Limit: 1000})
+	if len(after) != len(before)+1 {
+		t.Fatalf("audit entries %d -> %d", len(before), len(after))
+	}
+	last := after[len(after)-1]
+	if last.Action != audit.ActionReplayView || last.ObjectID != "ses_007" || last.ActorID != d.users["viewer"].ID {
+		t.Errorf("audit entry %+v", last)
+	}
+	if resp, _ := b.get(base[:len(base)-3] + "999"); resp.StatusCode != 404 {
+		t.Errorf("missing session: %d", resp.StatusCode)
+	}
+	if resp, _ := d.browser().get(base + "/replay.json"); resp.StatusCode != 303 {
+		t.Errorf("anonymous replay.json: %d", resp.StatusCode)
+	}
+}
+
+func TestPlayerBundleServed(t *testing.T) {
+	e := newEnv(t, false)
+	for _, p := range []string{"/static/player.js", "/static/player.css", "/static/dashboard.css"} {
+		resp, err := http.Get(e.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+}
