@@ -12,6 +12,7 @@ import (
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/writekey"
 )
 
 const (
@@ -45,6 +46,9 @@ func setupDemo(ctx context.Context, st *storage, origin string) (*demoInfo, erro
 		}
 		if _, err := st.db.FindProjectByID(ctx, d.ProjectID); err == nil {
 			d.CredentialsFile = path
+			if err := allowDemoOrigin(ctx, st, &d, origin); err != nil {
+				return nil, err
+			}
 			return &d, nil
 		}
 		// The file outlived its data (e.g. a fresh database): make a new demo.
@@ -85,15 +89,43 @@ func setupDemo(ctx context.Context, st *storage, origin string) (*demoInfo, erro
 func printDemo(w io.Writer, d *demoInfo, baseURL string) {
 	fmt.Fprintf(w, `
   Veil demo is ready at %s
-    log in:       %s / %s
+    demo page:    %s/sdk/demo?key=%s  (records itself)
+    log in:       %s/login as %s / %s
     project:      %s (org %s)
     browser key:  %s  (allowed origin %s)
     server key:   %s
   These demo credentials are kept in %s (mode 0600).
   Never expose a demo instance: "veil doctor" flags it.
 
-`, baseURL, d.Email, d.Password, d.ProjectID, d.OrgID, d.BrowserKey, d.Origin, d.ServerKey, d.CredentialsFile)
+`, baseURL, baseURL, d.BrowserKey, baseURL, d.Email, d.Password, d.ProjectID, d.OrgID, d.BrowserKey, d.Origin, d.ServerKey, d.CredentialsFile)
 }
 
 // randomPassword returns 26 base32 characters (130 bits).
 func randomPassword() string { return rand.Text() }
+
+// allowDemoOrigin adds the server's current origin to the demo browser key
+// when the demo restarts on another address, so its demo page keeps
+// recording.
+func allowDemoOrigin(ctx context.Context, st *storage, d *demoInfo, origin string) error {
+	if d.Origin == origin {
+		return nil
+	}
+	k, err := st.db.FindKeyByPrefix(ctx, writekey.Prefix(d.BrowserKey))
+	if err != nil || k.ProjectID != d.ProjectID {
+		return nil // key gone: nothing to update
+	}
+	norm, err := writekey.NormalizeOrigin(origin)
+	if err != nil {
+		return nil
+	}
+	for _, o := range k.Origins {
+		if o == norm {
+			return nil
+		}
+	}
+	if err := st.db.UpdateKeyOrigins(ctx, d.ProjectID, k.ID, append(k.Origins, norm)); err != nil {
+		return fmt.Errorf("allow %s for the demo key: %w", origin, err)
+	}
+	d.Origin = origin
+	return nil
+}

@@ -70,6 +70,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	startLifecycle(ctx, st, reg, log) // retention and compaction jobs (leased)
 	log.Info("veil serving", "addr", srv.Addr(), "base_url", baseURL, "tls", srv.TLS(),
 		"database", st.db.Dialect(), "metrics_addr", srv.MetricsAddr(), "master_key_id", st.master.ID(), "version", versionString())
 	serveErr := srv.Serve(ctx)
@@ -87,18 +88,24 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Veil</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 46rem; margin: 3rem auto; line-height: 1.5">
+<body>
+<main>
 <h1>Veil is running</h1>
 <p>Privacy-first session replay and product analytics. Version {{.Version}}.</p>
+<p><a href="/login">Log in to the dashboard</a> · <a href="/sdk/">Install the browser SDK</a></p>
 {{with .Demo}}<h2>Demo</h2>
-<p>Organisation <code>{{.OrgID}}</code>, project <code>{{.ProjectID}}</code>.<br>
-Log-in user <code>{{.Email}}</code> (password printed at start-up and kept in <code>{{.CredentialsFile}}</code>).<br>
-Browser key <code>{{.BrowserKey}}</code> (allowed origin {{.Origin}}).</p>
-<p>The dashboard, replay player and browser SDK arrive with the next milestones; ingest endpoints are not served yet.</p>{{end}}
+<ol>
+<li><a href="/sdk/demo?key={{.BrowserKey}}">Open the demo page</a>: it records itself with the demo browser key (everything masked by default).</li>
+<li><a href="/login">Log in</a> as <code>{{.Email}}</code> (the password was printed at start-up and is kept in <code>{{.CredentialsFile}}</code>).</li>
+</ol>
+<p>Organisation <code>{{.OrgID}}</code>, project <code>{{.ProjectID}}</code>, browser key <code>{{.BrowserKey}}</code> (allowed origin {{.Origin}}).</p>{{end}}
 <h2>Endpoints</h2>
 <ul><li><a href="/healthz">/healthz</a> — process up</li>
 <li><a href="/readyz">/readyz</a> — storage reachable</li>
-<li><a href="/metrics">/metrics</a> — Prometheus metrics (unless --metrics-addr moves them)</li></ul>
+<li><a href="/metrics">/metrics</a> — Prometheus metrics (unless --metrics-addr moves them)</li>
+<li><code>POST /v1/track</code>, <code>/v1/batch</code>, … — Segment-compatible tracking API; <code>POST /v1/replay</code> — replay segments</li>
+<li><a href="/api/v1/openapi.yaml">/api/v1/</a> — management API (token auth)</li></ul>
+</main>
 </body></html>`))
 
 func homeHandler(demo *demoInfo, baseURL string) http.Handler {

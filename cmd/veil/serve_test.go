@@ -135,8 +135,17 @@ func TestServeDemoAndSIGTERM(t *testing.T) {
 	}
 
 	// A second start reuses the demo and prints the same credentials.
-	cmd2, _, stdout2, _ := startServe(t, []string{"VEIL_DATA=" + dir, "VEIL_LOG_FORMAT=json"}, "--demo")
-	if !strings.Contains(stdout2.String(), firstLineWith(out, "log in:")) {
+	cmd2, base2, stdout2, _ := startServe(t, []string{"VEIL_DATA=" + dir, "VEIL_LOG_FORMAT=json"}, "--demo")
+	// The demo key follows the server to its new address.
+	bk := strings.Fields(strings.SplitN(firstLineWith(out, "browser key:"), "browser key:", 2)[1])[0]
+	req, _ := http.NewRequest(http.MethodPost, base2+"/v1/track", strings.NewReader(`{"event":"E","anonymousId":"a"}`))
+	req.SetBasicAuth(bk, "")
+	req.Header.Set("Origin", base2)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("demo key from the new origin: %v %v", err, res.Status)
+	}
+	if !strings.Contains(stdout2.String(), firstLineWith(out, "server key:")) ||
+		!strings.Contains(stdout2.String(), strings.SplitN(firstLineWith(out, "log in:"), " as ", 2)[1]) {
 		t.Fatalf("restarted demo printed different credentials:\n%s", stdout2.String())
 	}
 	cmd2.Process.Signal(syscall.SIGTERM)
