@@ -110,3 +110,33 @@ func TestDeleteSessionCLI(t *testing.T) {
 		t.Fatalf("audit log lacks the deletion:\n%s", audit.stdout)
 	}
 }
+
+func TestRetentionCLI(t *testing.T) {
+	r := recordData(t)
+	d := []string{"--data", r.dir}
+	pid := r.project.ProjectID
+	show := mustVeil(t, nil, append([]string{"retention", "show", "--project", pid}, d...)...)
+	if !strings.Contains(show.stdout, "replays kept 0 day(s) (default)") || !strings.Contains(show.stdout, "would delete now: 0 session(s)") {
+		t.Fatalf("show: %s", show.stdout)
+	}
+	// Data is an hour old: with 0 days nothing goes, and a dry run of any
+	// positive setting keeps it too (it is younger than a day).
+	dry := mustVeil(t, nil, append([]string{"retention", "set", "--project", pid, "--replays-days", "1", "--events-days", "1", "--dry-run"}, d...)...)
+	if !strings.Contains(dry.stdout, "dry run") || !strings.Contains(dry.stdout, "0 session(s)") {
+		t.Fatalf("dry run: %s", dry.stdout)
+	}
+	if res := runVeil(t, nil, append([]string{"retention", "set", "--project", pid, "--replays-days", "-4"}, d...)...); res.code != 2 {
+		t.Fatalf("negative days: %d %s", res.code, res.stderr)
+	}
+	mustVeil(t, nil, append([]string{"retention", "set", "--org", r.project.OrgID, "--replays-days", "30"}, d...)...)
+	mustVeil(t, nil, append([]string{"retention", "set", "--project", pid, "--events-days", "7"}, d...)...)
+	pv := decode[map[string]any](t, mustVeil(t, nil, append([]string{"retention", "show", "--project", pid, "--json"}, d...)...).stdout)
+	pol := pv["policy"].(map[string]any)
+	if pol["replay_days"] != 30.0 || pol["replay_from"] != "org" || pol["event_days"] != 7.0 || pol["event_from"] != "project" {
+		t.Fatalf("policy: %v", pol)
+	}
+	run := mustVeil(t, nil, append([]string{"retention", "run"}, d...)...)
+	if !strings.Contains(run.stdout, "0 session(s)") {
+		t.Fatalf("run: %s", run.stdout)
+	}
+}

@@ -44,6 +44,7 @@ func commands() []command {
 		{"audit", "verify and export the hash-chained audit log", runAudit},
 		{"export", "export stored events or a session replay (decrypted)", runExport},
 		{"delete", "delete one recording (crypto-shredding) and compact packs", runDelete},
+		{"retention", "set, show and run data retention per project", runRetention},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
 		{"bench", "measure ingest throughput and latency", runBench},
 		{"version", "print the version", runVersion},

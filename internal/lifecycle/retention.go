@@ -117,6 +117,13 @@ func (s *Service) Preview(ctx context.Context, projectID string) (*Preview, erro
 	if err != nil {
 		return nil, err
 	}
+	return s.PreviewPolicy(ctx, pol)
+}
+
+// PreviewPolicy counts what pol would delete from its project now (for a
+// dry run of a new setting).
+func (s *Service) PreviewPolicy(ctx context.Context, pol *Policy) (*Preview, error) {
+	projectID := pol.ProjectID
 	rc, ec := pol.Cutoffs(s.now())
 	st, err := s.Store.CountExpired(ctx, projectID, rc, ec)
 	if err != nil {
