@@ -71,7 +71,6 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	startLifecycle(ctx, st, reg, log) // retention and compaction jobs (leased)
-	startLifecycle(ctx, st, reg, log) // retention and compaction jobs (leased)
 	log.Info("veil serving", "addr", srv.Addr(), "base_url", baseURL, "tls", srv.TLS(),
 		"database", st.db.Dialect(), "metrics_addr", srv.MetricsAddr(), "master_key_id", st.master.ID(), "version", versionString())
 	serveErr := srv.Serve(ctx)
