@@ -87,8 +87,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Veil</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/veil.css"></head>
 <body>
+<header class="top"><a class="brand" href="/">Veil</a></header>
 <main>
 <h1>Veil is running</h1>
 <p>Privacy-first session replay and product analytics. Version {{.Version}}.</p>
