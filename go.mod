@@ -63,4 +63,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 )

@@ -34,6 +34,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"UpdateSession", testUpdateSession},
 		{"EventBatch", testEventBatch},
 		{"Lease", testLease},
+		{"Webhook", testWebhook},
 		{"CommitPack", testCommitPack},
 		{"Lifecycle", testLifecycle},
 		{"Cascade", testCascade},
