@@ -17,6 +17,7 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil export", []command{
 		{"events", "write a project's stored events as JSON lines (decrypted)", runExportEvents},
 		{"replay", "write one session's rrweb events as a JSON array (decrypted)", runExportReplay},
+		{"user", "write everything stored about one user as a zip archive (GDPR)", runExportUser},
 	}, args)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +140,41 @@ func TestRetentionCLI(t *testing.T) {
 	run := mustVeil(t, nil, append([]string{"retention", "run"}, d...)...)
 	if !strings.Contains(run.stdout, "0 session(s)") {
 		t.Fatalf("run: %s", run.stdout)
+	}
+}
+
+func TestEraseAndExportUserCLI(t *testing.T) {
+	r := recordData(t)
+	d := []string{"--data", r.dir}
+	pid := r.project.ProjectID
+	out := filepath.Join(t.TempDir(), "u1.zip")
+	mustVeil(t, nil, append([]string{"export", "user", "--project", pid, "--user-id", "u-1", "--out", out}, d...)...)
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	zr.Close()
+	if !slices.Contains(names, "events.jsonl") || !slices.Contains(names, "sessions/"+r.sessions[0]+".json") || slices.Contains(names, "sessions/"+r.sessions[1]+".json") {
+		t.Fatalf("archive files: %v", names)
+	}
+	res := mustVeil(t, nil, append([]string{"erase", "--project", pid, "--user-id", "u-1"}, d...)...)
+	cert := decode[map[string]any](t, res.stdout)
+	del := cert["deleted"].(map[string]any)
+	if del["sessions"] != 1.0 || del["events"] != 1.0 || strings.Contains(res.stdout, "u-1") {
+		t.Fatalf("certificate: %s", res.stdout)
+	}
+	if res := runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[0], "--project", pid}, d...)...); res.code == 0 {
+		t.Fatal("erased session still exports")
+	}
+	ev := mustVeil(t, nil, append([]string{"export", "events", "--project", pid}, d...)...)
+	if strings.Contains(ev.stdout, `"u-1"`) || !strings.Contains(ev.stdout, `"u-2"`) {
+		t.Fatalf("events after erase:\n%s", ev.stdout)
+	}
+	if res := runVeil(t, nil, append([]string{"erase", "--project", pid}, d...)...); res.code != 2 {
+		t.Fatalf("erase without user: %d", res.code)
 	}
 }

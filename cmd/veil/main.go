@@ -45,6 +45,7 @@ func commands() []command {
 		{"export", "export stored events or a session replay (decrypted)", runExport},
 		{"delete", "delete one recording (crypto-shredding) and compact packs", runDelete},
 		{"retention", "set, show and run data retention per project", runRetention},
+		{"erase", "erase one user's recordings and events (GDPR), print a certificate", runErase},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
 		{"bench", "measure ingest throughput and latency", runBench},
 		{"version", "print the version", runVersion},

@@ -1,0 +1,118 @@
+package lifecycle_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/audit"
+	"github.com/veil-privacy/veil/internal/lifecycle"
+)
+
+func TestEraseAndExportUser(t *testing.T) {
+	ctx := audit.WithActor(context.Background(), audit.Actor{Kind: audit.ActorUser, ID: "usr_dpo"})
+	e := newEnv(t)
+	pid := e.project.ProjectID
+	e.replay("user1-session-a", 1, "u-1", day0)
+	e.replay("user1-session-a", 2, "u-1", day0)
+	e.replay("user2-session-a", 1, "u-2", day0)
+	e.replay("anon-session-0001", 1, "", day0) // linked to u-1 only by an event
+	e.track("u-1", "", "Bought", day0)
+	e.track("u-2", "", "Bought", day0)
+	e.pack()
+	e.track("", "u-1", "Viewed", day0.Add(time.Minute)) // anonymousId only
+	e.post("/v1/track", `{"type":"track","event":"Linked","userId":"u-1","context":{"veil":{"sessionId":"anon-session-0001"}}}`)
+	e.track("u-2", "a-2", "Viewed", day0.Add(time.Minute))
+	e.pack()
+	e.track("", "u-1", "Alone", day0.Add(2*time.Minute)) // a batch with only u-1: deleted whole
+	e.pack()
+
+	// Export first: the archive holds the user's data and nobody else's.
+	var zbuf bytes.Buffer
+	m, err := e.svc.ExportUser(ctx, pid, "u-1", &zbuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Events != 4 || !slices.Equal(m.Sessions, []string{"anon-session-0001", "user1-session-a"}) {
+		t.Fatalf("manifest = %+v", m)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zbuf.Bytes()), int64(zbuf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	if strings.Count(files["events.jsonl"], "\n") != 4 || strings.Contains(files["events.jsonl"], "u-2") {
+		t.Fatalf("events.jsonl:\n%s", files["events.jsonl"])
+	}
+	var sj struct {
+		Session struct{ ID string }
+		RRWeb   []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(files["sessions/user1-session-a.json"]), &sj); err != nil || sj.Session.ID != "user1-session-a" || len(sj.RRWeb) != 4 {
+		t.Fatalf("session file: %v %s", err, files["sessions/user1-session-a.json"])
+	}
+	if _, ok := files["manifest.json"]; !ok {
+		t.Fatal("no manifest.json")
+	}
+
+	before, _ := e.db.ListEventBatches(ctx, pid, time.Time{}, time.Time{})
+	c, err := e.svc.Erase(ctx, pid, "u-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Deleted.Sessions != 2 || c.Deleted.Segments != 3 || c.Deleted.Events != 4 || c.Deleted.BatchesDeleted != 1 || c.Deleted.BatchesRewritten != 2 {
+		t.Fatalf("certificate = %+v", c.Deleted)
+	}
+	cj, _ := json.Marshal(c)
+	if strings.Contains(string(cj), "u-1") || !strings.HasPrefix(c.Subject, "user_id:") || c.RequestedBy != "user:usr_dpo" || c.AuditSeq == 0 {
+		t.Fatalf("certificate: %s", cj)
+	}
+	ev := e.eventsText()
+	if strings.Contains(ev, "u-1") || strings.Count(ev, "u-2") != 2 {
+		t.Fatalf("events after erasure:\n%s", ev)
+	}
+	after, _ := e.db.ListEventBatches(ctx, pid, time.Time{}, time.Time{})
+	total := 0
+	for _, b := range after {
+		total += b.Count
+	}
+	if len(after) != len(before)-1 || total != 2 {
+		t.Fatalf("batches after erasure: %d (was %d), %d events", len(after), len(before), total)
+	}
+	for _, sid := range []string{"user1-session-a", "anon-session-0001"} {
+		if _, err := e.replayText(sid); err == nil {
+			t.Fatalf("session %s survived erasure", sid)
+		}
+	}
+	if _, err := e.replayText("user2-session-a"); err != nil {
+		t.Fatalf("other user's session: %v", err)
+	}
+	// Old batch objects are gone from disk.
+	for _, b := range before {
+		if _, err := e.blobs.Get(ctx, b.BlobKey); err == nil && !slices.ContainsFunc(after, func(a *veil.EventBatch) bool { return a.BlobKey == b.BlobKey }) {
+			t.Fatalf("old batch object %s still stored", b.BlobKey)
+		}
+	}
+	// A second erasure finds nothing, and says so.
+	c2, err := e.svc.Erase(ctx, pid, "u-1")
+	if err != nil || c2.Deleted.Sessions+c2.Deleted.Events != 0 {
+		t.Fatalf("second erasure = %+v, %v", c2, err)
+	}
+	acts := e.auditActions()
+	if !slices.Contains(acts, lifecycle.ActionUserErase) || !slices.Contains(acts, audit.ActionDataExport) {
+		t.Fatalf("audit actions = %v", acts)
+	}
+}
