@@ -15,6 +15,7 @@ import (
 	"github.com/veil-privacy/veil/internal/auth"
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/server"
 	"github.com/veil-privacy/veil/internal/web"
 )
 
@@ -38,7 +39,12 @@ type dataEnv struct {
 	project *veil.Project
 }
 
-func newDataEnv(t *testing.T) *dataEnv {
+// testRecording is a tiny recording with a script in it.
+const testRecording = `[{"type":4,"data":{"href":"http://x/","width":10,"height":10},"timestamp":1},{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"script","attributes":{"src":"http://evil/x.js"},"childNodes":[]}]}},"timestamp":2}]`
+
+// newDataEnv serves the dashboard through the server's full handler chain
+// (security headers included), with events as every session's recording.
+func newDataEnv(t *testing.T, events string) *dataEnv {
 	e := newEnv(t, false)
 	d := &dataEnv{env: e, master: keyring.NewMaster()}
 	ctx := context.Background()
@@ -71,9 +77,14 @@ func newDataEnv(t *testing.T) *dataEnv {
 		Audit:    e.log,
 		Key:      e.key,
 		Origin:   e.base,
-		Replays:  fakeReplays{`[{"type":4,"data":{"href":"http://x/","width":10,"height":10},"timestamp":1},{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"script","attributes":{"src":"http://evil/x.js"},"childNodes":[]}]}},"timestamp":2}]`},
+		Replays:  fakeReplays{events},
 		Master:   d.master,
 	})
+	srv := server.New(server.Options{})
+	for _, rt := range e.h.Routes() {
+		srv.Handle(rt.Pattern, e.h)
+	}
+	e.srv.Config.Handler = srv.Handler()
 	return d
 }
 
@@ -88,7 +99,7 @@ func (d *dataEnv) sessions(b *browser, query string) (int, []string) {
 }
 
 func TestSessionList(t *testing.T) {
-	d := newDataEnv(t)
+	d := newDataEnv(t, testRecording)
 	b := d.login("viewer")
 	status, ids := d.sessions(b, "")
 	if status != 200 || len(ids) != 50 || ids[0] != "ses_059" {
@@ -132,7 +143,7 @@ func TestSessionList(t *testing.T) {
 }
 
 func TestSessionPlayer(t *testing.T) {
-	d := newDataEnv(t)
+	d := newDataEnv(t, testRecording)
 	b := d.login("viewer")
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions/ses_007"
 	resp, body := b.get(base)
@@ -187,5 +198,18 @@ func TestPlayerBundleServed(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
+	}
+}
+
+// TestOriginNull: under Referrer-Policy: no-referrer browsers send
+// "Origin: null" on same-origin form posts; Sec-Fetch-Site decides then.
+func TestOriginNull(t *testing.T) {
+	d := newDataEnv(t, testRecording)
+	b := d.login("viewer")
+	if resp, _ := b.post("/logout/everywhere", nil, "Origin", "null", "Sec-Fetch-Site", ""); resp.StatusCode != 403 {
+		t.Errorf("Origin null without Sec-Fetch-Site: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.post("/logout", nil, "Origin", "null"); resp.StatusCode != 303 {
+		t.Errorf("same-origin post with Origin null: %d, want 303", resp.StatusCode)
 	}
 }

@@ -361,7 +361,10 @@ func (h *Handler) checkCSRF(r *http.Request, p *principal) error {
 	if err := h.cop.Check(r); err != nil {
 		return errCSRF
 	}
-	if o := r.Header.Get("Origin"); o != "" && h.o.Origin != "" && o != h.o.Origin {
+	// Browsers send "Origin: null" on form posts under Referrer-Policy:
+	// no-referrer (the server's default); Sec-Fetch-Site, checked above,
+	// and the token below still apply.
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && h.o.Origin != "" && o != h.o.Origin {
 		return errCSRF
 	}
 	got := r.Header.Get("X-CSRF-Token")

@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil/internal/testenv"
+)
+
+// requireChromium finds node, Chromium and playwright-core (sdk/node_modules),
+// or calls testenv.Missing (a failure under CI=true).
+func requireChromium(t *testing.T) (node, chromium string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Missing(t, "node", "node is not on PATH")
+	}
+	chromium = os.Getenv("VEIL_CHROMIUM")
+	for _, c := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if chromium != "" {
+			break
+		}
+		if _, err := os.Stat(c); err == nil {
+			chromium = c
+		}
+	}
+	if chromium == "" {
+		testenv.Missing(t, "chromium", "no Chromium at /usr/bin/chromium (apt-get install chromium; make deps does)")
+	}
+	if _, err := os.Stat("../../sdk/node_modules/playwright-core"); err != nil {
+		testenv.Missing(t, "sdk/node_modules", "run `npm ci` in sdk/ (make deps does)")
+	}
+	return node, chromium
+}
+
+type pageRun struct {
+	Error    string
+	Status   int
+	Headers  map[string]string
+	Requests []string
+	Console  []string
+	Player   *struct {
+		State, Status, Sandbox, Text string
+		PwnedTop, PwnedFrame         *string
+		FirstFrameMs                 float64
+		Scripts, Elements            int
+		MaskedChars                  int
+		Blocked, BlockedGray         int
+	}
+}
+
+// runPlayer logs in as the viewer and visits pages in Chromium.
+func runPlayer(t *testing.T, d *dataEnv, pages []map[string]any) map[string]pageRun {
+	t.Helper()
+	node, chromium := requireChromium(t)
+	shots := ""
+	if os.Getenv("VEIL_SCREENSHOTS") != "" {
+		shots, _ = filepath.Abs("../../docs/screenshots")
+		os.MkdirAll(shots, 0o755)
+	}
+	arg, _ := json.Marshal(map[string]any{"chromium": chromium, "base": d.base, "email": d.users["viewer"].Email,
+		"password": password, "pages": pages, "shots": shots})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "testdata/player.mjs", string(arg))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node player.mjs: %v\n%s\n%s", err, b, stderr.String())
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("player.mjs output: %v\n%s", err, b)
+	}
+	if e, ok := raw["error"]; ok {
+		t.Fatalf("player.mjs: %s", e)
+	}
+	out := map[string]pageRun{}
+	for k, v := range raw {
+		var r pageRun
+		if err := json.Unmarshal(v, &r); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = r
+	}
+	return out
+}
+
+// TestPlayerNoEgress plays a hostile recording (external stylesheet, image,
+// font, script, javascript: link, meta refresh, base href, inline handlers)
+// whose URLs all point at a canary server: the canary must get no request
+// and no recorded script may run.
+func TestPlayerNoEgress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	var mu sync.Mutex
+	var hits []string
+	canary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits = append(hits, r.Method+" "+r.URL.String())
+		mu.Unlock()
+		w.Write([]byte("window.parent.VEIL_PWNED='canary'"))
+	}))
+	defer canary.Close()
+	hostile, err := os.ReadFile("testdata/hostile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := strings.ReplaceAll(string(hostile), "CANARY", strings.TrimPrefix(canary.URL, "http://"))
+	d := newDataEnv(t, rec)
+	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions"
+	res := runPlayer(t, d, []map[string]any{
+		{"name": "list", "path": base},
+		{"name": "player", "path": base + "/ses_042", "player": true},
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hits) > 0 {
+		t.Errorf("the canary server got %d requests: %v", len(hits), hits)
+	}
+	p := res["player"].Player
+	if p == nil || p.State != "ready" {
+		t.Fatalf("player did not get ready: %+v %v %s", p, res["player"].Console, res["player"].Error)
+	}
+	if p.PwnedTop != nil || p.PwnedFrame != nil {
+		t.Errorf("a recorded script ran: top=%v frame=%v", p.PwnedTop, p.PwnedFrame)
+	}
+	if p.Sandbox != "allow-same-origin" {
+		t.Errorf("replay iframe sandbox %q, want exactly allow-same-origin", p.Sandbox)
+	}
+	if p.Scripts != 0 || p.Elements < 10 {
+		t.Errorf("rebuilt document: %d scripts, %d elements", p.Scripts, p.Elements)
+	}
+	if p.MaskedChars < 10 || p.Blocked == 0 || p.BlockedGray != p.Blocked {
+		t.Errorf("masking not shown: %d asterisks, %d blocked (%d gray); text %q", p.MaskedChars, p.Blocked, p.BlockedGray, p.Text)
+	}
+	for name, r := range res {
+		for _, u := range r.Requests {
+			if !strings.HasPrefix(u, d.base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
+				t.Errorf("%s: request outside the dashboard: %s", name, u)
+			}
+		}
+		h := r.Headers
+		if h["cache-control"] != "no-store" {
+			t.Errorf("%s: Cache-Control %q", name, h["cache-control"])
+		}
+		if !strings.Contains(h["content-security-policy"], "frame-ancestors 'none'") || h["x-frame-options"] != "DENY" {
+			t.Errorf("%s: framing allowed: CSP %q XFO %q", name, h["content-security-policy"], h["x-frame-options"])
+		}
+		if r.Status != 200 {
+			t.Errorf("%s: status %d", name, r.Status)
+		}
+	}
+	if csp := res["player"].Headers["content-security-policy"]; !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Errorf("player CSP %q", csp)
+	}
+	t.Logf("time to first frame: %.0f ms; console: %v", p.FirstFrameMs, res["player"].Console)
+}

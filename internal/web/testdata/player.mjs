@@ -1,0 +1,91 @@
+// Drives the dashboard's replay player in headless Chromium (playwright-core
+// from sdk/node_modules). Argument: {"chromium", "base", "email", "password",
+// "pages": [{"name", "path", "player": bool}], "shots": dir or ""}.
+// Prints {"name": {status, headers, requests, consoleErrors, player: {...}}}.
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const cfg = JSON.parse(process.argv[2]);
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, "../../../sdk/package.json"));
+const { chromium } = require("playwright-core");
+
+const browser = await chromium.launch({
+  executablePath: cfg.chromium,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const out = {};
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  let current = null;
+  page.on("request", (r) => current && current.requests.push(r.url()));
+  page.on("console", (m) => current && (m.type() === "error" || m.type() === "warning") && current.console.push(m.type() + ": " + m.text()));
+  page.on("pageerror", (e) => current && current.console.push("pageerror: " + e.message));
+  await page.goto(cfg.base + "/login");
+  await page.fill("#email", cfg.email);
+  await page.fill("#password", cfg.password);
+  const [login] = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  if (!/\/account|\/orgs/.test(page.url())) throw new Error("log-in failed: " + (login && login.status()) + " " + page.url() + " " + (await page.content()).replace(/[\s\S]*<main[^>]*>/, "").slice(0, 400));
+  for (const p of cfg.pages) {
+    const r = { requests: [], console: [] };
+    current = r;
+    out[p.name] = r;
+    const resp = await page.goto(cfg.base + p.path);
+    r.status = resp.status();
+    r.headers = resp.headers();
+    r.url = page.url();
+    r.title = await page.title();
+    if (p.player) {
+      try {
+        await page.waitForFunction(() => document.getElementById("player").dataset.state !== "loading", null, { timeout: 20000 });
+      } catch (e) {
+        r.error = String(e) + " at " + page.url() + ": " + (await page.content()).slice(0, 3000);
+        continue;
+      }
+      r.player = await page.evaluate(() => {
+        const el = document.getElementById("player");
+        return { state: el.dataset.state, firstFrameMs: Number(el.dataset.firstFrameMs || -1), status: el.querySelector(".player-status").textContent };
+      });
+      if (r.player.state === "ready") {
+        await page.click(".player-play");
+        await page.waitForTimeout(p.playMs || 2500);
+        Object.assign(
+          r.player,
+          await page.evaluate(() => {
+            const f = document.querySelector(".player-stage iframe");
+            const doc = f && f.contentDocument;
+            const win = f && f.contentWindow;
+            const text = doc && doc.body ? doc.body.innerText : "";
+            const blocked = doc ? Array.from(doc.querySelectorAll(".rr-block, .veil-block")) : [];
+            return {
+              sandbox: f ? f.getAttribute("sandbox") : null,
+              pwnedTop: window.VEIL_PWNED === undefined ? null : String(window.VEIL_PWNED),
+              pwnedFrame: win && win.VEIL_PWNED !== undefined ? String(win.VEIL_PWNED) : null,
+              scripts: doc ? doc.querySelectorAll("script").length : -1,
+              elements: doc ? doc.querySelectorAll("*").length : 0,
+              text: text.slice(0, 2000),
+              maskedChars: (text.match(/\*/g) || []).length,
+              blocked: blocked.length,
+              blockedGray: blocked.filter((b) => {
+                const bg = doc.defaultView.getComputedStyle(b).backgroundColor;
+                return bg !== "rgba(0, 0, 0, 0)" && bg !== "transparent";
+              }).length,
+            };
+          }),
+        );
+        // Clicks in the replay must not navigate anywhere.
+        await page.mouse.click(300, 300);
+        await page.waitForTimeout(300);
+      }
+    }
+    if (cfg.shots && p.shot) await page.screenshot({ path: join(cfg.shots, p.shot), fullPage: true });
+    current = null;
+  }
+} catch (e) {
+  out.error = String((e && e.stack) || e);
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(out));
