@@ -37,6 +37,7 @@ import (
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 // Store is the storage the API needs.
@@ -84,8 +85,10 @@ type Options struct {
 	// SecretKey (the instance's accounts key) seals SSO client secrets.
 	SecretKey *keyring.DataKey
 	Audit     *audit.Log
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Webhooks manages webhook endpoints; nil answers 503 on those routes.
+	Webhooks *webhook.Service
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Handler serves /api/v1/.
@@ -114,6 +117,8 @@ func (h *Handler) routes() []route {
 		org     = "/api/v1/orgs/{org}"
 		project = org + "/projects/{project}"
 		key     = project + "/keys/{key}"
+		hook    = project + "/webhooks/{webhook}"
+		message = hook + "/messages/{message}"
 	)
 	return []route{
 		{"GET /api/v1/openapi.yaml", "", true, h.openAPI},
@@ -130,6 +135,16 @@ func (h *Handler) routes() []route {
 		{"POST " + key + "/rotate", auth.PermKeysManage, false, h.rotateKey},
 		{"POST " + key + "/revoke", auth.PermKeysManage, false, h.revokeKey},
 		{"PUT " + key + "/origins", auth.PermKeysManage, false, h.setOrigins},
+		{"GET " + project + "/webhooks", auth.PermKeysRead, false, h.listWebhooks},
+		{"POST " + project + "/webhooks", auth.PermDestinationsManage, false, h.createWebhook},
+		{"GET " + hook, auth.PermKeysRead, false, h.getWebhook},
+		{"PATCH " + hook, auth.PermDestinationsManage, false, h.updateWebhook},
+		{"DELETE " + hook, auth.PermDestinationsManage, false, h.deleteWebhook},
+		{"POST " + hook + "/rotate", auth.PermDestinationsManage, false, h.rotateWebhook},
+		{"POST " + hook + "/test", auth.PermDestinationsManage, false, h.testWebhook},
+		{"GET " + hook + "/messages", auth.PermKeysRead, false, h.listWebhookMessages},
+		{"GET " + message, auth.PermKeysRead, false, h.getWebhookMessage},
+		{"POST " + message + "/resend", auth.PermDestinationsManage, false, h.resendWebhookMessage},
 		{"GET " + org + "/members", auth.PermMembersRead, false, h.listMembers},
 		{"POST " + org + "/members", auth.PermMembersManage, false, h.addMember},
 		{"PATCH " + org + "/members/{user}", auth.PermMembersManage, false, h.updateMember},
@@ -248,6 +263,9 @@ func (h *Handler) resolve(ctx context.Context, r *http.Request) error {
 			if _, err := h.o.Store.FindKey(ctx, id, k); err != nil {
 				return err
 			}
+		}
+		if err := h.resolveWebhook(r.WithContext(ctx), id); err != nil {
+			return err
 		}
 	}
 	if id := r.PathValue("user"); id != "" {

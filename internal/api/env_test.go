@@ -19,6 +19,7 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/store"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 // fixture is the content of the template database every test copies: org
@@ -37,6 +38,8 @@ type tenant struct {
 	Member   *veil.User // a viewer, target of member changes
 	Spare    *veil.APIToken
 	Newcomer *veil.User // not a member yet
+	Webhook  *veil.WebhookEndpoint
+	Message  *veil.WebhookMessage // a webhook.test message to Webhook
 }
 
 var (
@@ -101,6 +104,13 @@ func template(t testing.TB) (string, fixture) {
 				AllowedDomains: []string{"example.com"}, DefaultRole: veil.RoleViewer}))
 			_, tn.Spare, err = toks.Create(ctx, org.ID, "", "spare", veil.RoleViewer, nil)
 			must(err)
+			whs := &webhook.Service{Store: db, Key: tmplKey}
+			tn.Webhook, _, err = whs.Create(ctx, p.ID, webhook.EndpointInput{URL: "https://hooks." + strings.ToLower(name) + ".example/in"})
+			must(err)
+			if tn.Webhook != nil {
+				tn.Message, err = whs.SendTest(ctx, p.ID, tn.Webhook.ID)
+				must(err)
+			}
 			tmplFix.Orgs[name] = tn
 		}
 		for _, role := range []veil.Role{veil.RoleViewer, veil.RoleMember, veil.RoleAdmin, veil.RoleOwner} {
@@ -159,6 +169,7 @@ func newEnv(t testing.TB) *env {
 		ProjectKeyAAD: provision.ProjectKeyAAD,
 		SecretKey:     tmplKey,
 		Audit:         &audit.Log{Store: db},
+		Webhooks:      &webhook.Service{Store: db, Key: tmplKey},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

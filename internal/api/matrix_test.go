@@ -24,30 +24,40 @@ type cell struct {
 // matrix lists every API route. TestIsolationMatrix fails if a registered
 // route is missing here (or listed here but not registered).
 var matrix = map[string]cell{
-	"GET /api/v1/openapi.yaml":                                     {public: true, ok: 200, global: true},
-	"GET /api/v1/orgs":                                             {ok: 200, global: true},
-	"GET /api/v1/orgs/{org}":                                       {minRole: veil.RoleViewer, ok: 200},
-	"PATCH /api/v1/orgs/{org}":                                     {minRole: veil.RoleAdmin, ok: 200, body: `{"retention_days":30}`},
-	"DELETE /api/v1/orgs/{org}":                                    {minRole: veil.RoleOwner, ok: 204},
-	"GET /api/v1/orgs/{org}/projects":                              {minRole: veil.RoleViewer, ok: 200},
-	"POST /api/v1/orgs/{org}/projects":                             {minRole: veil.RoleAdmin, ok: 201, body: `{"name":"new","origins":["https://n.example"]}`},
-	"GET /api/v1/orgs/{org}/projects/{project}":                    {minRole: veil.RoleViewer, ok: 200},
-	"DELETE /api/v1/orgs/{org}/projects/{project}":                 {minRole: veil.RoleAdmin, ok: 204},
-	"GET /api/v1/orgs/{org}/projects/{project}/keys":               {minRole: veil.RoleMember, ok: 200},
-	"POST /api/v1/orgs/{org}/projects/{project}/keys":              {minRole: veil.RoleMember, ok: 201, body: `{"kind":"server"}`},
-	"POST /api/v1/orgs/{org}/projects/{project}/keys/{key}/rotate": {minRole: veil.RoleMember, ok: 201},
-	"POST /api/v1/orgs/{org}/projects/{project}/keys/{key}/revoke": {minRole: veil.RoleMember, ok: 200},
-	"PUT /api/v1/orgs/{org}/projects/{project}/keys/{key}/origins": {minRole: veil.RoleMember, ok: 200, body: `{"origins":["https://x.example"]}`},
-	"GET /api/v1/orgs/{org}/members":                               {minRole: veil.RoleViewer, ok: 200},
-	"POST /api/v1/orgs/{org}/members":                              {minRole: veil.RoleAdmin, ok: 201, body: `{"email":"{newcomer}","role":"viewer"}`},
-	"PATCH /api/v1/orgs/{org}/members/{user}":                      {minRole: veil.RoleAdmin, ok: 200, body: `{"role":"member"}`},
-	"DELETE /api/v1/orgs/{org}/members/{user}":                     {minRole: veil.RoleAdmin, ok: 204},
-	"GET /api/v1/orgs/{org}/tokens":                                {minRole: veil.RoleAdmin, ok: 200},
-	"POST /api/v1/orgs/{org}/tokens":                               {minRole: veil.RoleAdmin, ok: 201, body: `{"name":"ci","role":"viewer"}`},
-	"DELETE /api/v1/orgs/{org}/tokens/{token}":                     {minRole: veil.RoleAdmin, ok: 204},
-	"GET /api/v1/orgs/{org}/sso":                                   {minRole: veil.RoleAdmin, ok: 200},
-	"PUT /api/v1/orgs/{org}/sso":                                   {minRole: veil.RoleAdmin, ok: 200, body: `{"issuer":"https://idp.example","client_id":"veil","client_secret":"s","allowed_domains":["example.com"],"default_role":"viewer","enabled":true}`},
-	"GET /api/v1/orgs/{org}/audit":                                 {minRole: veil.RoleAdmin, ok: 200},
+	"GET /api/v1/openapi.yaml":                                                                {public: true, ok: 200, global: true},
+	"GET /api/v1/orgs":                                                                        {ok: 200, global: true},
+	"GET /api/v1/orgs/{org}":                                                                  {minRole: veil.RoleViewer, ok: 200},
+	"PATCH /api/v1/orgs/{org}":                                                                {minRole: veil.RoleAdmin, ok: 200, body: `{"retention_days":30}`},
+	"DELETE /api/v1/orgs/{org}":                                                               {minRole: veil.RoleOwner, ok: 204},
+	"GET /api/v1/orgs/{org}/projects":                                                         {minRole: veil.RoleViewer, ok: 200},
+	"POST /api/v1/orgs/{org}/projects":                                                        {minRole: veil.RoleAdmin, ok: 201, body: `{"name":"new","origins":["https://n.example"]}`},
+	"GET /api/v1/orgs/{org}/projects/{project}":                                               {minRole: veil.RoleViewer, ok: 200},
+	"DELETE /api/v1/orgs/{org}/projects/{project}":                                            {minRole: veil.RoleAdmin, ok: 204},
+	"GET /api/v1/orgs/{org}/projects/{project}/keys":                                          {minRole: veil.RoleMember, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/keys":                                         {minRole: veil.RoleMember, ok: 201, body: `{"kind":"server"}`},
+	"POST /api/v1/orgs/{org}/projects/{project}/keys/{key}/rotate":                            {minRole: veil.RoleMember, ok: 201},
+	"POST /api/v1/orgs/{org}/projects/{project}/keys/{key}/revoke":                            {minRole: veil.RoleMember, ok: 200},
+	"PUT /api/v1/orgs/{org}/projects/{project}/keys/{key}/origins":                            {minRole: veil.RoleMember, ok: 200, body: `{"origins":["https://x.example"]}`},
+	"GET /api/v1/orgs/{org}/projects/{project}/webhooks":                                      {minRole: veil.RoleMember, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/webhooks":                                     {minRole: veil.RoleAdmin, ok: 201, body: `{"url":"https://hooks.example/new","event_types":["key.revoked"]}`},
+	"GET /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}":                            {minRole: veil.RoleMember, ok: 200},
+	"PATCH /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}":                          {minRole: veil.RoleAdmin, ok: 200, body: `{"description":"changed"}`},
+	"DELETE /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}":                         {minRole: veil.RoleAdmin, ok: 204},
+	"POST /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/rotate":                    {minRole: veil.RoleAdmin, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/test":                      {minRole: veil.RoleAdmin, ok: 202},
+	"GET /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages":                   {minRole: veil.RoleMember, ok: 200},
+	"GET /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}":         {minRole: veil.RoleMember, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}/resend": {minRole: veil.RoleAdmin, ok: 202},
+	"GET /api/v1/orgs/{org}/members":                                                          {minRole: veil.RoleViewer, ok: 200},
+	"POST /api/v1/orgs/{org}/members":                                                         {minRole: veil.RoleAdmin, ok: 201, body: `{"email":"{newcomer}","role":"viewer"}`},
+	"PATCH /api/v1/orgs/{org}/members/{user}":                                                 {minRole: veil.RoleAdmin, ok: 200, body: `{"role":"member"}`},
+	"DELETE /api/v1/orgs/{org}/members/{user}":                                                {minRole: veil.RoleAdmin, ok: 204},
+	"GET /api/v1/orgs/{org}/tokens":                                                           {minRole: veil.RoleAdmin, ok: 200},
+	"POST /api/v1/orgs/{org}/tokens":                                                          {minRole: veil.RoleAdmin, ok: 201, body: `{"name":"ci","role":"viewer"}`},
+	"DELETE /api/v1/orgs/{org}/tokens/{token}":                                                {minRole: veil.RoleAdmin, ok: 204},
+	"GET /api/v1/orgs/{org}/sso":                                                              {minRole: veil.RoleAdmin, ok: 200},
+	"PUT /api/v1/orgs/{org}/sso":                                                              {minRole: veil.RoleAdmin, ok: 200, body: `{"issuer":"https://idp.example","client_id":"veil","client_secret":"s","allowed_domains":["example.com"],"default_role":"viewer","enabled":true}`},
+	"GET /api/v1/orgs/{org}/audit":                                                            {minRole: veil.RoleAdmin, ok: 200},
 }
 
 var rank = map[veil.Role]int{"": 0, veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}
@@ -128,7 +138,7 @@ func (e *env) fill(s, target string) string {
 		child = e.fix.Orgs["B"]
 	}
 	return strings.NewReplacer("{org}", org.Org.ID, "{project}", child.Project.ID, "{key}", child.Key.ID,
-		"{user}", child.Member.ID, "{token}", child.Spare.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
+		"{user}", child.Member.ID, "{webhook}", child.Webhook.ID, "{message}", child.Message.ID, "{token}", child.Spare.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
 }
 
 // TestOpenAPIInSync checks docs/openapi.yaml is the served document and
