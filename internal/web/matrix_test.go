@@ -52,6 +52,8 @@ var matrix = map[string]want{
 	"GET /orgs/{org}/projects/{project}/sessions":                       {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	"GET /orgs/{org}/projects/{project}/sessions/{session}":             {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json": {anon: 303, minRole: veil.RoleViewer, ok: 503}, // no Replays in this fixture
+	"GET /orgs/{org}/projects/{project}/events":                         {anon: 303, minRole: veil.RoleViewer, ok: 503},
+	"GET /orgs/{org}/projects/{project}/events/{message}":               {anon: 303, minRole: veil.RoleViewer, ok: 400}, // no ?t=
 }
 
 var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}

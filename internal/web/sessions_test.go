@@ -20,7 +20,10 @@ import (
 )
 
 // fakeReplays serves one canned recording for every session.
-type fakeReplays struct{ events string }
+type fakeReplays struct {
+	events   string
+	messages []string // JSON lines for Events
+}
 
 func (f fakeReplays) Replay(ctx context.Context, projectID, sessionID string, w io.Writer) (int, error) {
 	_, err := io.WriteString(w, f.events)
@@ -28,7 +31,12 @@ func (f fakeReplays) Replay(ctx context.Context, projectID, sessionID string, w 
 }
 
 func (f fakeReplays) Events(ctx context.Context, projectID string, since, until time.Time, w io.Writer) (int, error) {
-	return 0, nil
+	for _, m := range f.messages {
+		if _, err := io.WriteString(w, m+"\n"); err != nil {
+			return 0, err
+		}
+	}
+	return len(f.messages), nil
 }
 
 // dataEnv is env with a data-bearing project in org A: a real project key
@@ -77,7 +85,7 @@ func newDataEnv(t *testing.T, events string) *dataEnv {
 		Audit:    e.log,
 		Key:      e.key,
 		Origin:   e.base,
-		Replays:  fakeReplays{events},
+		Replays:  fakeReplays{events: events, messages: testMessages()},
 		Master:   d.master,
 	})
 	srv := server.New(server.Options{})
@@ -86,6 +94,23 @@ func newDataEnv(t *testing.T, events string) *dataEnv {
 	}
 	e.srv.Config.Handler = srv.Handler()
 	return d
+}
+
+// testMessages are 3 days of stored messages: on day i (0 = today),
+// i+1 "Signed Up" by user-i and 2 pages.
+func testMessages() []string {
+	var out []string
+	today := time.Now().UTC().Truncate(24 * time.Hour).Add(time.Hour)
+	for i := 0; i < 3; i++ {
+		t := today.AddDate(0, 0, -i)
+		for j := 0; j <= i; j++ {
+			out = append(out, fmt.Sprintf(`{"type":"track","event":"Signed Up","userId":"user-%d","messageId":"m-%d-%d","timestamp":%q,"properties":{"plan":"pro"}}`, i, i, j, t.Add(time.Duration(j)*time.Minute).Format(time.RFC3339)))
+		}
+		for j := 0; j < 2; j++ {
+			out = append(out, fmt.Sprintf(`{"type":"page","name":"Home","anonymousId":"anon-%d","messageId":"p-%d-%d","timestamp":%q}`, i, i, j, t.Add(time.Duration(j)*time.Second).Format(time.RFC3339)))
+		}
+	}
+	return out
 }
 
 func (d *dataEnv) sessions(b *browser, query string) (int, []string) {
