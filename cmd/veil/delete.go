@@ -12,6 +12,7 @@ func runDelete(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil delete", []command{
 		{"session", "crypto-shred one recording (its key first, then its index; bytes go at compaction)", runDeleteSession},
 		{"compact", "rewrite pack objects without the bytes of deleted recordings", runCompact},
+		{"ledger", "print the deletion ledger as JSON lines (keep it with backups; see backup restore --ledger)", runDeleteLedger},
 	}, args)
 }
 
@@ -76,5 +77,35 @@ func runCompact(ctx context.Context, c *cli, args []string) error {
 		return json.NewEncoder(c.stdout).Encode(cr)
 	}
 	fmt.Fprintf(c.stdout, "compaction: %d pack(s) rewritten, %d deleted, %d byte(s) reclaimed\n", cr.Rewritten, cr.Deleted, cr.Reclaimed)
+	return nil
+}
+
+func runDeleteLedger(ctx context.Context, c *cli, args []string) error {
+	cfg := config.Default()
+	fs := newFlags(c, "ledger", "veil delete ledger [--since T] [storage flags]")
+	cfg.BindStorage(fs)
+	sinceS := fs.String("since", "", "only deletions at or after this time (RFC 3339 or date)")
+	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
+		return err
+	}
+	since, err := parseTimeFlag("since", *sinceS)
+	if err != nil {
+		return err
+	}
+	st, err := openStorage(ctx, &cfg, cfg.Logger(c.stderr), openOpts{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	list, err := st.db.ListDeletedSessions(ctx, since)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(c.stdout)
+	for _, d := range list {
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	}
 	return nil
 }

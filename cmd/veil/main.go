@@ -46,6 +46,8 @@ func commands() []command {
 		{"delete", "delete one recording (crypto-shredding) and compact packs", runDelete},
 		{"retention", "set, show and run data retention per project", runRetention},
 		{"erase", "erase one user's recordings and events (GDPR), print a certificate", runErase},
+		{"backup", "create, verify and restore sealed backups", runBackup},
+		{"webhook", "manage webhook endpoints, test them and see their delivery log", runWebhook},
 		{"scrub", "scrub personal data from stdin (test scrubbing rules)", runScrub},
 		{"bench", "measure ingest throughput and latency", runBench},
 		{"version", "print the version", runVersion},

@@ -4,7 +4,9 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
+	"github.com/veil-privacy/veil/internal/store"
 )
 
 // Reasons a session is deleted (audit details and metric labels).
@@ -53,4 +55,38 @@ func (s *Service) shred(ctx context.Context, p *projectKey, sessionID, reason st
 	s.Metrics.deleted(reason, 1, 0, 0)
 	s.log().Info("session crypto-shredded", "project", p.id, "session", sessionID, "reason", reason, "segments", r.Segments)
 	return &DeleteResult{ProjectID: p.id, SessionID: sessionID, Segments: r.Segments, Bytes: r.Bytes}, nil
+}
+
+// ReapplyDeletions deletes again, after a restore from backup, the
+// sessions a deletion ledger lists that the restored data still holds, so
+// a restore does not bring deleted recordings back. Sessions or projects
+// already gone are skipped. It returns how many sessions it deleted and
+// writes one audit entry per project concerned.
+func (s *Service) ReapplyDeletions(ctx context.Context, ledger []store.DeletedSession) (int, error) {
+	perProject := map[string]int{}
+	orgs := map[string]string{}
+	total := 0
+	for _, d := range ledger {
+		p, err := s.project(ctx, d.ProjectID)
+		if veil.ErrorCode(err) == veil.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return total, err
+		}
+		if _, err := s.shred(ctx, p, d.SessionID, d.Reason); veil.ErrorCode(err) == veil.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return total, err
+		}
+		perProject[p.id]++
+		orgs[p.id] = p.orgID
+		total++
+	}
+	for pid, n := range perProject {
+		if _, err := s.record(ctx, audit.Entry{OrgID: orgs[pid], Action: ActionSessionDelete, ObjectKind: "project", ObjectID: pid,
+			Details: map[string]string{"reason": "ledger_reapply", "sessions": strconv.Itoa(n)}}); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

@@ -145,3 +145,5 @@ func (s *Service) withLease(ctx context.Context, name, holder string, fn func() 
 	}()
 	return fn()
 }
+
+func newReader(s *Service) *ingest.Reader { return ingest.NewReader(s.Store, s.Blobs, s.Master) }

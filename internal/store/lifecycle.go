@@ -334,3 +334,15 @@ func intPtr(p *int) any {
 	}
 	return int64(*p)
 }
+
+// VacuumInto writes a consistent copy of a SQLite database to path (which
+// must not exist). It runs on the write connection (read connections are
+// query_only), so this process's writes wait for it; readers do not. On
+// Postgres it is EINVALID: use pg_dump.
+func (db *DB) VacuumInto(ctx context.Context, path string) error {
+	if db.dialect != SQLite {
+		return invalidf("VACUUM INTO is SQLite only; back up Postgres with pg_dump.")
+	}
+	_, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path)
+	return wrap("vacuum into", err)
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func testLifecycle(t *testing.T, open func(t *testing.T) *store.DB) {
 	}
 	if _, err := db.CommitPack(ctx, &veil.PackCommit{NodeID: "n", LSN: 1,
 		Segments: []veil.PackedSegment{seg(old, 1, 0, "p/pk1"), seg(keep, 1, 10, "p/pk1"), seg(old, 2, 0, "p/pk2")},
-		Batches: []*veil.EventBatch{{ProjectID: web.ID, BlobKey: "p/e1", Count: 3, MinTime: t0, MaxTime: t0, Bytes: 30}},
+		Batches:  []*veil.EventBatch{{ProjectID: web.ID, BlobKey: "p/e1", Count: 3, MinTime: t0, MaxTime: t0, Bytes: 30}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -139,5 +140,30 @@ func testLifecycle(t *testing.T, open func(t *testing.T) *store.DB) {
 	r, err = db.FindRetention(ctx, org.ID, web.ID)
 	if err != nil || r.ReplayDays != nil || r.EventDays == nil || *r.EventDays != 0 {
 		t.Fatalf("project retention = %+v, %v", r, err)
+	}
+}
+
+func testVacuumInto(t *testing.T, open func(t *testing.T) *store.DB) {
+	ctx := context.Background()
+	db, _ := MustOpen(t, open)
+	MustCreateOrg(t, db, "acme")
+	path := filepath.Join(t.TempDir(), "copy.db")
+	err := db.VacuumInto(ctx, path)
+	if db.Dialect() != store.SQLite {
+		if veil.ErrorCode(err) != veil.EINVALID {
+			t.Fatalf("VacuumInto on %s: %v", db.Dialect(), err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if _, err := cp.FindOrgByName(ctx, "acme"); err != nil {
+		t.Fatalf("copy lacks the org: %v", err)
 	}
 }

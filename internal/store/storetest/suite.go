@@ -37,6 +37,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Webhook", testWebhook},
 		{"CommitPack", testCommitPack},
 		{"Lifecycle", testLifecycle},
+		{"VacuumInto", testVacuumInto},
 		{"Cascade", testCascade},
 		{"TimeRoundTrip", testTimeRoundTrip},
 	}
