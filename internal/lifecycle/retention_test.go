@@ -118,3 +118,34 @@ func counterSum(t *testing.T, e *env, name string) float64 {
 	}
 	return sum
 }
+
+func TestJobOnceRetainsThenCompacts(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.replay("expiring-session-1", 1, "", day0)
+	e.replay("staying-session-1", 1, "", day0.Add(10*lifecycle.Day))
+	e.pack()
+	segs, _ := e.db.ListSegments(ctx, e.project.ProjectID, "expiring-session-1")
+	sealed, err := e.blobs.GetRange(ctx, segs[0].BlobKey, segs[0].Offset, segs[0].Length)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d7 := 7
+	if err := e.svc.SetRetention(ctx, &store.Retention{ProjectID: e.project.ProjectID, ReplayDays: &d7}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(12 * lifecycle.Day)
+	(&lifecycle.Job{Service: e.svc, Holder: "node-1"}).Once(ctx)
+	if _, err := e.replayText("expiring-session-1"); err == nil {
+		t.Fatal("expired session survived the job")
+	}
+	if _, err := e.replayText("staying-session-1"); err != nil {
+		t.Fatalf("session within retention: %v", err)
+	}
+	if e.blobDirContains(sealed) {
+		t.Fatal("expired segment bytes still stored after the job")
+	}
+	if v := counterSum(t, e, "veil_lifecycle_job_runs_total"); v != 2 {
+		t.Fatalf("job runs counted = %v, want 2 (retention, compaction)", v)
+	}
+}
