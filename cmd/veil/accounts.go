@@ -121,11 +121,12 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 	ah := api.New(api.Options{
 		Store:         st.db,
 		Tokens:        svc.tokens,
-		Keys:          st.provisioner(),
+		Keys:          webhookKeys(st), // revocation emits key.revoked
 		Master:        st.master,
 		ProjectKeyAAD: provision.ProjectKeyAAD,
 		SecretKey:     svc.key,
 		Audit:         svc.audit,
+		Webhooks:      webhookService(st, svc.key),
 		Logger:        st.log.With("component", "api"),
 	})
 	srv.Handle("/api/v1/", ah)

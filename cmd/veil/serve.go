@@ -65,6 +65,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err := mountAccounts(ctx, srv, st, baseURL); err != nil {
 		return err
 	}
+	startWebhooks(ctx, st, reg, log)
 	srv.Handle("GET /sdk/", sdk.Handler()) // browser SDK, install page and self-recording demo
 	ing, err := startIngest(ctx, st, srv, reg, log)
 	if err != nil {

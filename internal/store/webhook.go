@@ -196,9 +196,10 @@ func (db *DB) WithWebhookTx(ctx context.Context, fn func(tx *sql.Tx) error) erro
 	return db.withTx(ctx, fn)
 }
 
-// RevokeKeyAndEmit revokes a project's write key (as RevokeKey) and, when
-// it was not revoked before, writes a key.revoked event to the outbox in
-// the same transaction.
+// RevokeKeyAndEmit revokes a project's write key at at (as RevokeKey: an
+// earlier revocation is kept, a later scheduled one is brought forward)
+// and, when that changed the key, writes a key.revoked event to the outbox
+// in the same transaction.
 func (db *DB) RevokeKeyAndEmit(ctx context.Context, projectID, keyID string, at time.Time) error {
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var (
@@ -212,16 +213,19 @@ func (db *DB) RevokeKeyAndEmit(ctx context.Context, projectID, keyID string, at 
 		} else if err != nil {
 			return wrap("revoke key", err)
 		}
-		if revoked != nil {
-			return nil
+		at = at.UTC().Truncate(time.Microsecond)
+		if revoked != nil && !revoked.After(at) {
+			return nil // already revoked by then; the event was sent
 		}
+		// A rotated key's scheduled revocation is brought forward, as
+		// RevokeKey does.
 		if _, err := db.exec(ctx, tx, "UPDATE write_keys SET revoked_at = ? WHERE project_id = ? AND id = ?",
 			db.ts(at), projectID, keyID); err != nil {
 			return wrap("revoke key", err)
 		}
 		_, err = db.EmitWebhookEventTx(ctx, tx, veil.WebhookEvent{ProjectID: projectID, Type: "key.revoked",
 			Data: map[string]any{"project_id": projectID, "key_id": keyID, "key_prefix": prefix, "kind": kind,
-				"revoked_at": at.UTC().Truncate(time.Microsecond)}})
+				"revoked_at": at}})
 		return err
 	})
 }

@@ -17,7 +17,7 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("destination %s refused: %s address (webhooks only go to public addresses unless the operator allows private targets with --webhook-allow-private)", e.Addr, e.Reason)
+	return fmt.Sprintf("destination %s refused: %s address (webhooks only go to public addresses unless the operator sets VEIL_WEBHOOK_ALLOW_PRIVATE=true)", e.Addr, e.Reason)
 }
 
 var (

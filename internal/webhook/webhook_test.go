@@ -443,7 +443,7 @@ func TestSSRF_RefusedByDefault(t *testing.T) {
 		if err != nil || len(as) != 1 {
 			t.Fatalf("%s: %v %v", name, as, err)
 		}
-		if !strings.Contains(as[0].Error, "refused") || !strings.Contains(as[0].Error, "--webhook-allow-private") {
+		if !strings.Contains(as[0].Error, "refused") || !strings.Contains(as[0].Error, "VEIL_WEBHOOK_ALLOW_PRIVATE") {
 			t.Errorf("%s: delivery log error %q", name, as[0].Error)
 		}
 	}
@@ -486,4 +486,3 @@ func TestSendTestAndResend(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
