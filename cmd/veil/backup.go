@@ -224,10 +224,16 @@ func runBackupRestore(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
-	if b.Header.Dialect != store.SQLite || !cfg.Embedded() {
-		return errors.New("backup restore: only SQLite backups into a --data directory are restored by Veil; restore a Postgres backup's database with pg_restore (db.vbk opens with `veil backup verify`) — not supported yet")
+	var problems []lifecycle.Problem
+	switch {
+	case b.Header.Dialect == store.SQLite && cfg.Embedded():
+		problems, err = restoreInto(ctx, b, cfg.Data, cfg.Blobs)
+	case b.Header.Dialect == store.Postgres && !cfg.Embedded():
+		problems, err = restorePostgres(ctx, b, &cfg)
+	default:
+		return fmt.Errorf("backup restore: this is a %s backup; restore it %s", b.Header.Dialect,
+			map[bool]string{true: "with --data DIR (no --database)", false: "with --database postgres://… (an empty database)"}[b.Header.Dialect == store.SQLite])
 	}
-	problems, err := restoreInto(ctx, b, cfg.Data, cfg.Blobs)
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
@@ -289,4 +295,38 @@ func reapplyLedger(ctx context.Context, svc *lifecycle.Service, path string) (in
 	}
 	_, err = svc.Compact(ctx, "cli", 0)
 	return n, err
+}
+
+// restorePostgres restores a pg_dump backup into the (empty) --database
+// with pg_restore, and its blobs to --blobs (or DATA/blobs).
+func restorePostgres(ctx context.Context, b *lifecycle.Backup, cfg *config.Config) ([]lifecycle.Problem, error) {
+	pgRestore, err := exec.LookPath("pg_restore")
+	if err != nil {
+		return nil, errors.New("Postgres restores need pg_restore in PATH (install the PostgreSQL client tools)")
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, err
+	}
+	bl, err := blob.Open(ctx, cfg.Blobs, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	return b.Restore(ctx, func(data []byte) error {
+		// The dump holds wrapped keys and metadata only; it is still removed at once.
+		f, err := os.CreateTemp("", "veil-restore-*.dump")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
+		f.Close()
+		out, err := exec.CommandContext(ctx, pgRestore, "--no-owner", "--exit-on-error", "--dbname="+cfg.DatabaseDSN(), f.Name()).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("pg_restore (the database must be empty): %v: %s", err, oneLine(string(out)))
+		}
+		return nil
+	}, bl)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/veil-privacy/veil/internal/events"
 	"github.com/veil-privacy/veil/internal/ingest"
 	"github.com/veil-privacy/veil/internal/scrub"
+	"github.com/veil-privacy/veil/internal/testenv"
 	"github.com/veil-privacy/veil/internal/wal"
 )
 
@@ -28,6 +29,7 @@ type recorded struct {
 	dir      string
 	project  newProject
 	sessions []string
+	flags    []string // storage flags
 }
 
 // recordData creates a project in a fresh data dir and stores, through the
@@ -36,9 +38,17 @@ type recorded struct {
 func recordData(t *testing.T) *recorded {
 	t.Helper()
 	dir := t.TempDir()
-	np := decode[newProject](t, mustVeil(t, nil, "project", "create", "--name", "life", "--data", dir, "--json").stdout)
+	return recordDataOn(t, []string{"--data", dir}, config.Config{Data: dir})
+}
+
+// recordDataOn is recordData on the storage the flags (and the matching
+// storage fields of cfg) name.
+func recordDataOn(t *testing.T, flags []string, stor config.Config) *recorded {
+	t.Helper()
+	dir := stor.Data
+	np := decode[newProject](t, mustVeil(t, nil, append([]string{"project", "create", "--name", "life", "--json"}, flags...)...).stdout)
 	cfg := config.Default()
-	cfg.Data = dir
+	cfg.Data, cfg.Database, cfg.MasterKeyFile = stor.Data, stor.Database, stor.MasterKeyFile
 	st := openTestStorage(t, cfg)
 	wl, err := wal.Open(filepath.Join(dir, "wal-test"), wal.Options{NoSync: true})
 	if err != nil {
@@ -61,7 +71,7 @@ func recordData(t *testing.T) *recorded {
 		}
 		res.Body.Close()
 	}
-	rec := &recorded{dir: dir, project: np}
+	rec := &recorded{dir: dir, project: np, flags: flags}
 	ts := time.Now().Add(-time.Hour)
 	for i, user := range []string{"u-1", "u-2"} {
 		sid := fmt.Sprintf("cli-session-%d-abcdef", i+1)
@@ -251,5 +261,37 @@ func TestBackupVerifyRestore(t *testing.T) {
 	rel, _ := filepath.Rel(bdir, victim)
 	if bad.code != 1 || !strings.Contains(bad.stdout, "PROBLEM "+filepath.ToSlash(rel)) {
 		t.Fatalf("verify of a corrupt backup: %d\n%s\n%s", bad.code, bad.stdout, bad.stderr)
+	}
+}
+
+func TestBackupPostgres(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	mustVeil(t, nil, "key", "generate-master", "--out", keyFile)
+	dir := t.TempDir()
+	dsn := testenv.Postgres(t)
+	r := recordDataOn(t, []string{"--data", dir, "--database", dsn, "--master-key-file", keyFile},
+		config.Config{Data: dir, Database: dsn, MasterKeyFile: keyFile})
+	pid := r.project.ProjectID
+	bdir := filepath.Join(t.TempDir(), "backup")
+	mustVeil(t, nil, append([]string{"backup", "create", "--to", bdir}, r.flags...)...)
+	v := mustVeil(t, nil, append([]string{"backup", "verify", bdir}, r.flags...)...)
+	if !strings.Contains(v.stdout, "file(s) checked") {
+		t.Fatalf("verify: %s", v.stdout)
+	}
+	// Restore into another, empty database and data directory.
+	nd := []string{"--data", t.TempDir(), "--database", testenv.Postgres(t), "--master-key-file", keyFile}
+	if res := runVeil(t, nil, "backup", "restore", bdir, "--data", t.TempDir(), "--master-key-file", keyFile); res.code != 1 || !strings.Contains(res.stderr, "--database") {
+		t.Fatalf("Postgres backup restored into SQLite: %d %s", res.code, res.stderr)
+	}
+	mustVeil(t, nil, append([]string{"backup", "restore", bdir}, nd...)...)
+	for _, sid := range r.sessions {
+		rep := mustVeil(t, nil, append([]string{"export", "replay", "--session", sid, "--project", pid}, nd...)...)
+		if !strings.Contains(rep.stdout, "m-"+sid+"-2") {
+			t.Fatalf("restored replay %s: %s", sid, rep.stdout)
+		}
+	}
+	ev := mustVeil(t, nil, append([]string{"export", "events", "--project", pid}, nd...)...)
+	if strings.Count(ev.stdout, "\n") != 4 {
+		t.Fatalf("restored events:\n%s", ev.stdout)
 	}
 }
