@@ -293,7 +293,7 @@ func reapplyLedger(ctx context.Context, svc *lifecycle.Service, path string) (in
 	if err != nil {
 		return n, err
 	}
-	_, err = svc.Compact(ctx, "cli", 0)
+	_, err = svc.Compact(ctx, cliHolder(), 0)
 	return n, err
 }
 

@@ -42,7 +42,7 @@ func runDeleteSession(ctx context.Context, c *cli, args []string) error {
 	}
 	out := map[string]any{"deleted": res}
 	if *compact {
-		cr, err := svc.Compact(ctx, "cli", 0)
+		cr, err := svc.Compact(ctx, cliHolder(), 0)
 		if err != nil {
 			return fmt.Errorf("session deleted, but compaction failed (the background job will retry): %w", err)
 		}
@@ -69,7 +69,7 @@ func runCompact(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	cr, err := lifecycleService(st, nil).Compact(ctx, "cli", 0)
+	cr, err := lifecycleService(st, nil).Compact(ctx, cliHolder(), 0)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}

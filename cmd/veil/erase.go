@@ -32,7 +32,7 @@ func runErase(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("erase: %w", userErr(err))
 	}
-	if _, err := svc.Compact(ctx, "cli", 0); err != nil {
+	if _, err := svc.Compact(ctx, cliHolder(), 0); err != nil {
 		fmt.Fprintf(c.stderr, "veil: erased; compaction of replay packs failed and will be retried by the server: %v\n", err)
 	}
 	enc := json.NewEncoder(c.stdout)

@@ -202,11 +202,11 @@ func runRetentionRun(ctx context.Context, c *cli, args []string) error {
 	}
 	defer st.Close()
 	svc := lifecycleService(st, nil)
-	r, err := svc.RunRetention(ctx, "cli", 0)
+	r, err := svc.RunRetention(ctx, cliHolder(), 0)
 	if err != nil {
 		return fmt.Errorf("retention run: %w", err)
 	}
-	cr, err := svc.Compact(ctx, "cli", 0)
+	cr, err := svc.Compact(ctx, cliHolder(), 0)
 	if err != nil {
 		return fmt.Errorf("retention done, compaction failed: %w", err)
 	}
@@ -216,4 +216,11 @@ func runRetentionRun(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintf(c.stdout, "retention: %d session(s), %d event batch(es) (%d events) deleted; compaction reclaimed %d byte(s)\n",
 		r.Sessions, r.EventBatches, r.Events, cr.Reclaimed)
 	return nil
+}
+
+// cliHolder names this command's process as a lease holder, so two
+// commands (or a command and a server) never share a lease.
+func cliHolder() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("cli/%s/%d", host, os.Getpid())
 }
