@@ -103,25 +103,28 @@ func (db *DB) ListWebhookEndpoints(ctx context.Context, projectID string) ([]*ve
 }
 
 // UpdateWebhookEndpoint saves e's URL, description, event types, enabled
-// flag, disabled reason and secrets. Enabling an endpoint clears its
-// failure tracking.
+// flag, disabled reason and secrets, and reads back FailingSince.
+// Enabling a disabled endpoint clears its failure tracking.
 func (db *DB) UpdateWebhookEndpoint(ctx context.Context, e *veil.WebhookEndpoint) error {
 	types, err := encodeTypes(e.EventTypes)
 	if err != nil {
 		return err
 	}
 	if e.Enabled {
-		e.DisabledReason, e.FailingSince = "", nil
+		e.DisabledReason = ""
 	}
-	res, err := db.exec(ctx, db.w, `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, enabled = ?,
-		disabled_reason = ?, secret = ?, prev_secret = ?, prev_secret_until = ?, failing_since = ?
-		WHERE project_id = ? AND id = ?`,
-		e.URL, e.Description, types, e.Enabled, e.DisabledReason, e.SealedSecret, nullBytes(e.SealedPrevSecret),
-		db.tsPtr(e.PrevSecretUntil), db.tsPtr(e.FailingSince), e.ProjectID, e.ID)
-	if err != nil {
-		return wrap("update webhook endpoint", err)
+	// failing_since belongs to the workers (RecordWebhookResult); it is
+	// only cleared here when a disabled endpoint is enabled again.
+	err = db.queryRow(ctx, db.w, `UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?,
+		failing_since = CASE WHEN NOT enabled AND ? THEN NULL ELSE failing_since END, enabled = ?,
+		disabled_reason = ?, secret = ?, prev_secret = ?, prev_secret_until = ?
+		WHERE project_id = ? AND id = ? RETURNING failing_since`,
+		e.URL, e.Description, types, e.Enabled, e.Enabled, e.DisabledReason, e.SealedSecret, nullBytes(e.SealedPrevSecret),
+		db.tsPtr(e.PrevSecretUntil), e.ProjectID, e.ID).Scan(nullTimeCol{&e.FailingSince})
+	if err == sql.ErrNoRows {
+		return notFoundErr("Webhook endpoint not found.")
 	}
-	return rowsAffected(res, "Webhook endpoint not found.")
+	return wrap("update webhook endpoint", err)
 }
 
 // DeleteWebhookEndpoint deletes the endpoint with its messages and log.

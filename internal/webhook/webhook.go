@@ -263,7 +263,7 @@ func (s *Service) SendTest(ctx context.Context, projectID, id string) (*veil.Web
 		return nil, err
 	}
 	body, err := json.Marshal(map[string]any{"type": Test, "timestamp": s.now().UTC(),
-		"data": map[string]string{"project_id": projectID, "endpoint_id": e.ID}})
+		"data": TestData{ProjectID: projectID, EndpointID: e.ID}})
 	if err != nil {
 		return nil, err
 	}

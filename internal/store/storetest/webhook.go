@@ -141,8 +141,16 @@ func testWebhook(t *testing.T, open func(t *testing.T) *store.DB) {
 			t.Fatalf("after 410: %+v %+v", m, ep)
 		}
 		// Resend (endpoint re-enabled) keeps the id and starts a new schedule.
+		ep.Description = "still disabled"
+		wantCode(t, db.UpdateWebhookEndpoint(ctx, ep), "")
+		if ep.FailingSince == nil {
+			t.Fatal("an edit cleared failing_since")
+		}
 		ep.Enabled = true
 		wantCode(t, db.UpdateWebhookEndpoint(ctx, ep), "")
+		if ep.FailingSince != nil || ep.DisabledReason != "" {
+			t.Fatalf("enabling kept the failure state: %+v", ep)
+		}
 		wantCode(t, db.ResendWebhookMessage(ctx, other.ID, m0), veil.ENOTFOUND)
 		wantCode(t, db.ResendWebhookMessage(ctx, p.ID, m0), "")
 		clk.Advance(2 * time.Minute) // the third message's lease expires too
