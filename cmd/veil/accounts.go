@@ -105,6 +105,8 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Store:    st.db,
 		Replays:  ingest.NewReader(st.db, st.blobs, st.master),
 		Master:   st.master,
+		Keys:     st.provisioner(),
+		Storage:  storageInfo(st.cfg),
 		Sessions: svc.sessions,
 		Login:    svc.login,
 		MFA:      svc.mfa,

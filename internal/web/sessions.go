@@ -60,7 +60,7 @@ func (h *Handler) project(r *http.Request) (*veil.Project, dataStore, error) {
 // sessionFilter is the list page's filter form, as parsed.
 type sessionFilter struct {
 	From, To, User, Path, MinDur, MaxDur, Sort string
-	Errors                                   bool
+	Errors                                     bool
 }
 
 func parseDay(s string, end bool) (time.Time, error) {
@@ -156,4 +156,14 @@ func fmtDur(d time.Duration) string {
 		return strconv.Itoa(int(d.Seconds())) + "s"
 	}
 	return strings.TrimSuffix(d.String(), "0s")
+}
+
+// projectList handles "GET /orgs/{org}/projects": the organisation's
+// projects with links to their pages.
+func (h *Handler) projectList(w http.ResponseWriter, r *http.Request) error {
+	ps, err := h.o.Store.ListProjects(r.Context(), r.PathValue("org"))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "projects", page{Title: "Projects", Data: map[string]any{"Org": r.PathValue("org"), "Projects": ps}})
 }

@@ -87,6 +87,8 @@ func newDataEnv(t *testing.T, events string) *dataEnv {
 		Origin:   e.base,
 		Replays:  fakeReplays{events: events, messages: testMessages()},
 		Master:   d.master,
+		Keys:     &provision.Service{Store: e.db, Master: d.master, Now: time.Now},
+		Storage:  web.StorageInfo{Database: "SQLite, test", Blobs: "local directory, test"},
 	})
 	srv := server.New(server.Options{})
 	for _, rt := range e.h.Routes() {

@@ -78,6 +78,10 @@ type Options struct {
 	// Master opens project keys, for searching sessions by user id through
 	// the blind index (nil: no user search).
 	Master *keyring.Master
+	// Keys issues, rotates and revokes write keys (nil: read-only keys).
+	Keys Keys
+	// Storage describes where data is kept, for the trust page.
+	Storage StorageInfo
 	// Secure marks cookies Secure (and names them __Host-…); set it when
 	// the dashboard is served over HTTPS (TLS or an https base URL).
 	Secure bool
@@ -157,11 +161,18 @@ func (h *Handler) routes() []route {
 		{"GET /orgs/{org}", loggedIn, auth.PermOrgRead, h.orgPage, false},
 		{"POST /orgs/{org}/settings", loggedIn, auth.PermSettingsManage, h.orgSettings, false},
 		{"GET /orgs/{org}/audit", loggedIn, auth.PermAuditRead, h.orgAudit, false},
+		{"GET /orgs/{org}/projects", loggedIn, auth.PermProjectRead, h.projectList, false},
 		{"GET /orgs/{org}/projects/{project}/sessions", loggedIn, auth.PermReplayView, h.sessionList, false},
 		{"GET /orgs/{org}/projects/{project}/sessions/{session}", loggedIn, auth.PermReplayView, h.sessionPage, false},
 		{"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json", loggedIn, auth.PermReplayView, h.sessionReplay, true},
 		{"GET /orgs/{org}/projects/{project}/events", loggedIn, auth.PermReplayView, h.eventList, false},
 		{"GET /orgs/{org}/projects/{project}/events/{message}", loggedIn, auth.PermReplayView, h.eventPage, false},
+		{"GET /orgs/{org}/projects/{project}/settings", loggedIn, auth.PermKeysRead, h.projectSettings, false},
+		{"POST /orgs/{org}/projects/{project}/keys", loggedIn, auth.PermKeysManage, h.createKey, false},
+		{"POST /orgs/{org}/projects/{project}/keys/{key}/rotate", loggedIn, auth.PermKeysManage, h.rotateKey, false},
+		{"POST /orgs/{org}/projects/{project}/keys/{key}/revoke", loggedIn, auth.PermKeysManage, h.revokeKey, false},
+		{"POST /orgs/{org}/projects/{project}/keys/{key}/origins", loggedIn, auth.PermKeysManage, h.keyOrigins, false},
+		{"GET /orgs/{org}/projects/{project}/trust", loggedIn, auth.PermProjectRead, h.trustPage, false},
 	}
 }
 
