@@ -195,7 +195,16 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 				return err
 			}
 			m.Entries = append(m.Entries, e)
+			renewed := time.Now()
 			return s.Blobs.List(ctx, "", func(info blob.Info) error {
+				if time.Since(renewed) > time.Minute { // keep both leases through a long copy
+					for _, name := range []string{LeaseRetention, LeaseCompact} {
+						if err := s.renewLease(ctx, name, holder); err != nil {
+							return err
+						}
+					}
+					renewed = time.Now()
+				}
 				data, err := s.Blobs.Get(ctx, info.Key)
 				if errors.Is(err, blob.ErrNotFound) {
 					return nil // deleted meanwhile (an erasure)

@@ -45,6 +45,9 @@ func (s *Service) Compact(ctx context.Context, holder string, maxPacks int) (*Co
 				if maxPacks > 0 && done >= maxPacks {
 					return nil
 				}
+				if err := s.renewLease(ctx, LeaseCompact, holder); err != nil {
+					return err
+				}
 				if err := s.compactPack(ctx, key, res); err != nil {
 					return fmt.Errorf("compact %s: %w", key, err)
 				}

@@ -157,7 +157,10 @@ func (s *Service) RunRetention(ctx context.Context, holder string, maxItems int)
 			return err
 		}
 		for _, p := range projects {
-			if err := s.retainProject(ctx, p.ID, maxItems, res); err != nil {
+			if err := s.renewLease(ctx, LeaseRetention, holder); err != nil {
+				return err
+			}
+			if err := s.retainProject(ctx, p.ID, holder, maxItems, res); err != nil {
 				return fmt.Errorf("retention for project %s: %w", p.ID, err)
 			}
 			res.Projects++
@@ -175,7 +178,7 @@ func (s *Service) RunRetention(ctx context.Context, holder string, maxItems int)
 	return res, err
 }
 
-func (s *Service) retainProject(ctx context.Context, projectID string, maxItems int, res *RetentionResult) error {
+func (s *Service) retainProject(ctx context.Context, projectID, holder string, maxItems int, res *RetentionResult) error {
 	pol, err := s.Policy(ctx, projectID)
 	if err != nil {
 		return err
@@ -191,6 +194,9 @@ func (s *Service) retainProject(ctx context.Context, projectID string, maxItems 
 	var sessions, batches, events, n int64
 	budget := func() bool { return maxItems <= 0 || n < int64(maxItems) }
 	for !rc.IsZero() && budget() {
+		if err := s.renewLease(ctx, LeaseRetention, holder); err != nil {
+			return err
+		}
 		list, err := s.Store.ListSessionsSeenBefore(ctx, projectID, rc, s.batch())
 		if err != nil {
 			return err
@@ -210,6 +216,9 @@ func (s *Service) retainProject(ctx context.Context, projectID string, maxItems 
 		}
 	}
 	for !ec.IsZero() && budget() {
+		if err := s.renewLease(ctx, LeaseRetention, holder); err != nil {
+			return err
+		}
 		list, err := s.Store.ListEventBatchesBefore(ctx, projectID, ec, s.batch())
 		if err != nil {
 			return err

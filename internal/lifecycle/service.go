@@ -129,9 +129,27 @@ func (s *Service) record(ctx context.Context, e audit.Entry) (*veil.AuditEntry, 
 	return s.Audit.Record(ctx, e)
 }
 
+// leaseTTL is how long a job's lease lasts without renewal; jobs renew it
+// between steps (renewLease), so a node that dies mid-run blocks the job
+// for at most this long.
+const leaseTTL = 10 * time.Minute
+
+// renewLease extends a lease this holder holds; ErrLeaseHeld if it was
+// lost (it expired and another node took it), so the job stops.
+func (s *Service) renewLease(ctx context.Context, name, holder string) error {
+	ok, err := s.Store.AcquireLease(ctx, name, holder, leaseTTL)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrLeaseHeld
+	}
+	return nil
+}
+
 // withLease runs fn while holding the named lease for holder.
 func (s *Service) withLease(ctx context.Context, name, holder string, fn func() error) error {
-	ok, err := s.Store.AcquireLease(ctx, name, holder, 10*time.Minute)
+	ok, err := s.Store.AcquireLease(ctx, name, holder, leaseTTL)
 	if err != nil {
 		return err
 	}
