@@ -91,6 +91,9 @@ func backupMaster(cfg *config.Config) (*keyring.Master, error) {
 // positionalBackup takes BACKUP off the front of args.
 func positionalBackup(name string, args []string) (string, []string, error) {
 	dir, rest := positional(args)
+	if dir == "" && len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return "", args, nil // the flag set prints the usage
+	}
 	if dir == "" {
 		return "", nil, usagef("backup %s: give the backup directory first (veil backup %s DIR …)", name, name)
 	}
