@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/testenv"
 )
 
@@ -59,8 +61,8 @@ type pageRun struct {
 	}
 }
 
-// runPlayer logs in as the viewer and visits pages in Chromium.
-func runPlayer(t *testing.T, d *dataEnv, pages []map[string]any) map[string]pageRun {
+// runPlayer logs in as user and visits pages in Chromium.
+func runPlayer(t *testing.T, d *dataEnv, user string, pages []map[string]any) map[string]pageRun {
 	t.Helper()
 	node, chromium := requireChromium(t)
 	shots := ""
@@ -68,7 +70,7 @@ func runPlayer(t *testing.T, d *dataEnv, pages []map[string]any) map[string]page
 		shots, _ = filepath.Abs("../../docs/screenshots")
 		os.MkdirAll(shots, 0o755)
 	}
-	arg, _ := json.Marshal(map[string]any{"chromium": chromium, "base": d.base, "email": d.users["viewer"].Email,
+	arg, _ := json.Marshal(map[string]any{"chromium": chromium, "base": d.base, "email": d.users[user].Email,
 		"password": password, "pages": pages, "shots": shots})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -121,7 +123,7 @@ func TestPlayerNoEgress(t *testing.T) {
 	rec := strings.ReplaceAll(string(hostile), "CANARY", strings.TrimPrefix(canary.URL, "http://"))
 	d := newDataEnv(t, rec)
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions"
-	res := runPlayer(t, d, []map[string]any{
+	res := runPlayer(t, d, "viewer", []map[string]any{
 		{"name": "list", "path": base},
 		{"name": "player", "path": base + "/ses_042", "player": true},
 	})
@@ -167,4 +169,37 @@ func TestPlayerNoEgress(t *testing.T) {
 		t.Errorf("player CSP %q", csp)
 	}
 	t.Logf("time to first frame: %.0f ms; console: %v", p.FirstFrameMs, res["player"].Console)
+}
+
+// TestDashboardScreenshots writes PNGs of the dashboard pages into
+// docs/screenshots (only when VEIL_SCREENSHOTS is set).
+func TestDashboardScreenshots(t *testing.T) {
+	if os.Getenv("VEIL_SCREENSHOTS") == "" {
+		t.Skip("set VEIL_SCREENSHOTS=1 to refresh docs/screenshots")
+	}
+	demo, err := os.ReadFile("testdata/demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDataEnv(t, string(demo))
+	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID
+	b := d.login("viewer")
+	b.get(base + "/sessions/ses_007/replay.json") // a view for the trust page
+	for _, o := range []string{"https://shop.example.com", "https://staging.shop.example.com"} {
+		if _, _, err := (&provision.Service{Store: d.db, Master: d.master}).CreateKey(context.Background(), d.project.ID, veil.KeyBrowser, []string{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runPlayer(t, d, "owner", []map[string]any{
+		{"name": "sessions", "path": base + "/sessions", "shot": "sessions.png"},
+		{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500, "shot": "player.png"},
+		{"name": "events", "path": base + "/events", "shot": "events.png"},
+		{"name": "settings", "path": base + "/settings", "shot": "settings.png"},
+		{"name": "trust", "path": base + "/trust", "shot": "trust.png"},
+	})
+	for name, r := range res {
+		if r.Status != 200 {
+			t.Errorf("%s: %d %s", name, r.Status, r.Error)
+		}
+	}
 }
