@@ -396,10 +396,11 @@ func (db *DB) ClaimWebhookMessages(ctx context.Context, holder string, ttl time.
 // transaction: the attempt row, the message's new state (delivered,
 // retried at r.NextAttemptAt, or failed) with its lease released, and the
 // endpoint's failure tracking (cleared on success, started on failure;
-// disabled when r.DisableEndpoint is set). A holder that lost the lease
-// gets ECONFLICT and nothing changes.
-func (db *DB) RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) error {
-	return db.withTx(ctx, func(tx *sql.Tx) error {
+// disabled when r.DisableEndpoint is set). It reports whether this call
+// disabled the endpoint (false if it already was), so the alert fires
+// once. A holder that lost the lease gets ECONFLICT and nothing changes.
+func (db *DB) RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) (disabled bool, err error) {
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		a := &r.Attempt
 		a.At = a.At.UTC().Truncate(time.Microsecond)
@@ -436,8 +437,15 @@ func (db *DB) RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) er
 			return wrap("record webhook endpoint state", err)
 		}
 		if r.DisableEndpoint != "" {
-			_, err = db.exec(ctx, tx, "UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ? WHERE id = ?", false, r.DisableEndpoint, endpointID)
+			res, err := db.exec(ctx, tx, "UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ? WHERE id = ? AND enabled = ?",
+				false, r.DisableEndpoint, endpointID, true)
+			if err != nil {
+				return wrap("disable webhook endpoint", err)
+			}
+			n, _ := res.RowsAffected()
+			disabled = n == 1
 		}
-		return wrap("disable webhook endpoint", err)
+		return nil
 	})
+	return disabled, err
 }

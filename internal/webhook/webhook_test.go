@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -323,7 +324,7 @@ func TestCrash_LeaseExpiresAndAnotherWorkerDelivers(t *testing.T) {
 		t.Fatal("not delivered after the lease expired")
 	}
 	var rerr *veil.Error
-	err = e.db.RecordWebhookResult(context.Background(), &veil.WebhookResult{Holder: "dead", Attempt: veil.WebhookAttempt{MessageID: id}})
+	_, err = e.db.RecordWebhookResult(context.Background(), &veil.WebhookResult{Holder: "dead", Attempt: veil.WebhookAttempt{MessageID: id}})
 	if veil.ErrorCode(err) != veil.ECONFLICT {
 		t.Fatalf("late result from the dead worker: %v %v", err, rerr)
 	}
@@ -352,6 +353,8 @@ func TestFailingForDays_DisablesEndpoint(t *testing.T) {
 	rc := newReceiver(t, 500)
 	ep, _ := e.endpoint(t, rc.URL)
 	w := e.worker(true)
+	var logs syncBuf
+	w.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	for i := 0; i < 8; i++ {
 		e.emit(t, webhook.SessionStarted)
 		runOnce(t, w)
@@ -361,6 +364,26 @@ func TestFailingForDays_DisablesEndpoint(t *testing.T) {
 	if got.Enabled || !strings.Contains(got.DisabledReason, "No successful delivery") {
 		t.Fatalf("endpoint %+v", got)
 	}
+	if n := strings.Count(logs.String(), "webhook endpoint disabled"); n != 1 {
+		t.Fatalf("alert logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestPerEndpointConcurrency(t *testing.T) {

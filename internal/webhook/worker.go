@@ -25,8 +25,9 @@ type Queue interface {
 	// ClaimWebhookMessages leases due messages to holder for ttl; see
 	// store.DB.ClaimWebhookMessages.
 	ClaimWebhookMessages(ctx context.Context, holder string, ttl time.Duration, limit, perEndpoint int) ([]veil.WebhookDelivery, error)
-	// RecordWebhookResult records an attempt; ECONFLICT if the lease was lost.
-	RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) error
+	// RecordWebhookResult records an attempt and reports whether it
+	// disabled the endpoint; ECONFLICT if the lease was lost.
+	RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) (disabled bool, err error)
 }
 
 // Schedule is the delay before each retry: the first attempt is
@@ -222,16 +223,18 @@ func (w *Worker) deliver(ctx context.Context, d veil.WebhookDelivery) error {
 	if w.Metrics != nil {
 		w.Metrics.attempts.WithLabelValues(outcome).Inc()
 		w.Metrics.latency.Observe(float64(a.LatencyMS) / 1000)
-		if res.DisableEndpoint != "" {
+	}
+	disabled, err := w.Queue.RecordWebhookResult(context.WithoutCancel(ctx), res)
+	if err != nil {
+		return fmt.Errorf("record webhook attempt %s: %w", m.ID, err)
+	}
+	if disabled {
+		// The alert, once per disabling: operators watch error logs and
+		// veil_webhook_endpoints_disabled_total.
+		w.Logger.Error("webhook endpoint disabled", "project_id", e.ProjectID, "endpoint_id", e.ID, "reason", res.DisableEndpoint)
+		if w.Metrics != nil {
 			w.Metrics.disabled.Inc()
 		}
-	}
-	if res.DisableEndpoint != "" {
-		// The alert: operators watch error logs and the disabled counter.
-		w.Logger.Error("webhook endpoint disabled", "project_id", e.ProjectID, "endpoint_id", e.ID, "reason", res.DisableEndpoint)
-	}
-	if err := w.Queue.RecordWebhookResult(context.WithoutCancel(ctx), res); err != nil {
-		return fmt.Errorf("record webhook attempt %s: %w", m.ID, err)
 	}
 	return nil
 }
