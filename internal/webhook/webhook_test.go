@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/store/storetest"
+	"github.com/veil-privacy/veil/internal/testenv"
 	"github.com/veil-privacy/veil/internal/webhook"
 )
 
@@ -51,9 +53,28 @@ type env struct {
 	project *veil.Project
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopAll()
+	os.Exit(code)
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{path: filepath.Join(t.TempDir(), "veil.db"), key: keyring.NewDataKey(), clk: &clock{t: time.Now().Truncate(time.Microsecond)}} // real time: receivers check timestamps
+	return newEnvAt(t, filepath.Join(t.TempDir(), "veil.db"))
+}
+
+// dialects runs fn on SQLite and on Postgres (skipped without Postgres
+// unless CI=true).
+func dialects(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newEnvAt(t, testenv.Postgres(t))) })
+}
+
+// newEnvAt opens dsn (a SQLite path or a Postgres URL).
+func newEnvAt(t *testing.T, dsn string) *env {
+	t.Helper()
+	e := &env{path: dsn, key: keyring.NewDataKey(), clk: &clock{t: time.Now().Truncate(time.Microsecond)}} // real time: receivers check timestamps
 	e.open(t)
 	org := storetest.MustCreateOrg(t, e.db, "o")
 	e.project = storetest.MustCreateProject(t, e.db, org.ID, "p")
@@ -285,8 +306,9 @@ func TestRetry_GivesUpAfterSchedule(t *testing.T) {
 	}
 }
 
-func TestRestart_MidRetryLosesNothing(t *testing.T) {
-	e := newEnv(t)
+func TestRestart_MidRetryLosesNothing(t *testing.T) { dialects(t, testRestart) }
+
+func testRestart(t *testing.T, e *env) {
 	rc := newReceiver(t, 500, 500, 200)
 	e.endpoint(t, rc.URL)
 	id := e.emit(t, webhook.SessionEnded)[0]
@@ -509,3 +531,50 @@ func TestSendTestAndResend(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestSeveralWorkers: workers sharing one outbox (as on several nodes)
+// deliver every message exactly once when receivers succeed.
+func TestSeveralWorkers_EachMessageOnce(t *testing.T) { dialects(t, testSeveralWorkers) }
+
+func testSeveralWorkers(t *testing.T, e *env) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	e.endpoint(t, srv.URL)
+	e.endpoint(t, srv.URL+"/second")
+	var want []string
+	for range 20 {
+		want = append(want, e.emit(t, webhook.SessionStarted)...)
+	}
+	var wg sync.WaitGroup
+	for i := range 3 {
+		w := e.worker(true)
+		w.Holder, w.Batch = "node"+strconv.Itoa(i), 5
+		wg.Go(func() {
+			for {
+				n, err := w.RunOnce(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Errorf("message %s delivered %d times", id, seen[id])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("%d distinct messages, want %d", len(seen), len(want))
+	}
+}
