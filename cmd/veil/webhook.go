@@ -70,6 +70,28 @@ func startWebhooks(ctx context.Context, st *storage, reg prometheus.Registerer, 
 		w := &webhook.Worker{Queue: st.db, Key: key, AllowPrivate: allow, Metrics: m, Logger: log.With("component", "webhook")}
 		go w.Run(ctx)
 	}
+	go pruneWebhookLog(ctx, st, log)
+}
+
+// webhookLogRetention is how long finished messages stay in the delivery
+// log.
+const webhookLogRetention = 30 * 24 * time.Hour
+
+// pruneWebhookLog deletes finished messages older than the retention,
+// hourly until ctx ends.
+func pruneWebhookLog(ctx context.Context, st *storage, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := st.db.DeleteWebhookMessagesBefore(ctx, time.Now().Add(-webhookLogRetention)); err != nil && ctx.Err() == nil {
+			log.Warn("webhook log pruning failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func runWebhook(ctx context.Context, c *cli, args []string) error {

@@ -449,3 +449,25 @@ func (db *DB) RecordWebhookResult(ctx context.Context, r *veil.WebhookResult) (d
 	})
 	return disabled, err
 }
+
+// DeleteWebhookMessagesBefore deletes finished (delivered or failed)
+// messages created before before, with their attempts, and returns how
+// many. Pending messages are kept whatever their age. Idempotent, so any
+// number of nodes may run it.
+func (db *DB) DeleteWebhookMessagesBefore(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// Attempts first, explicitly, rather than relying on the cascade.
+		if _, err := db.exec(ctx, tx, `DELETE FROM webhook_attempts WHERE message_id IN
+			(SELECT id FROM webhook_messages WHERE status <> ? AND created_at < ?)`, veil.WebhookPending, db.ts(before)); err != nil {
+			return err
+		}
+		res, err := db.exec(ctx, tx, "DELETE FROM webhook_messages WHERE status <> ? AND created_at < ?", veil.WebhookPending, db.ts(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), wrap("delete old webhook messages", err)
+}

@@ -160,6 +160,39 @@ func testWebhook(t *testing.T, open func(t *testing.T) *store.DB) {
 		}
 	})
 
+	t.Run("Prune", func(t *testing.T) {
+		e := mustEndpoint(t, db, p.ID)
+		defer db.DeleteWebhookEndpoint(ctx, p.ID, e.ID)
+		var ids []string
+		for range 2 {
+			m := &veil.WebhookMessage{EndpointID: e.ID, ProjectID: p.ID, EventType: "webhook.test", Payload: []byte(`{}`)}
+			if err := db.CreateWebhookMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		ds, _ := db.ClaimWebhookMessages(ctx, "w", time.Minute, 1, 0)
+		wantCode(t, second(db.RecordWebhookResult(ctx, &veil.WebhookResult{Holder: "w", Delivered: true,
+			Attempt: veil.WebhookAttempt{MessageID: ds[0].Message.ID, At: clk.Now(), StatusCode: 200}})), "")
+		clk.Advance(time.Hour)
+		n, err := db.DeleteWebhookMessagesBefore(ctx, clk.Now())
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d, %v", n, err)
+		}
+		_, err = db.FindWebhookMessage(ctx, p.ID, ds[0].Message.ID)
+		wantCode(t, err, veil.ENOTFOUND)
+		if as, _ := db.ListWebhookAttempts(ctx, ds[0].Message.ID); len(as) != 0 {
+			t.Fatal("attempts of a pruned message remain")
+		}
+		pending := ids[0]
+		if pending == ds[0].Message.ID {
+			pending = ids[1]
+		}
+		if _, err := db.FindWebhookMessage(ctx, p.ID, pending); err != nil {
+			t.Fatalf("pending message pruned: %v", err)
+		}
+	})
+
 	t.Run("CascadeWithProject", func(t *testing.T) {
 		q := MustCreateProject(t, db, org.ID, "gone")
 		e := mustEndpoint(t, db, q.ID)
