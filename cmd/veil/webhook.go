@@ -16,7 +16,7 @@ import (
 	"github.com/veil-privacy/veil/internal/api"
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/keyring"
-	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/webhook"
 )
 
@@ -36,21 +36,23 @@ func webhookService(st *storage, key *keyring.DataKey) *webhook.Service {
 	return &webhook.Service{Store: st.db, Key: key, AllowPrivate: allowPrivateWebhooks(os.Getenv), Logger: st.log.With("component", "webhook")}
 }
 
-// emittingKeys is the provisioner with revocation that writes key.revoked
-// to the webhook outbox in the revocation's transaction.
-type emittingKeys struct {
-	*provision.Service
-	st *storage
+// revokeEmitter is the metadata store with key revocation that writes
+// key.revoked to the webhook outbox in the revocation's transaction (for
+// immediate revocations and for rotation's scheduled ones, whose
+// revoked_at is then in the future).
+type revokeEmitter struct{ *store.DB }
+
+func (s revokeEmitter) RevokeKey(ctx context.Context, projectID, keyID string, at time.Time) error {
+	return s.RevokeKeyAndEmit(ctx, projectID, keyID, at)
 }
 
-var _ api.KeyService = emittingKeys{}
-
-func (k emittingKeys) RevokeKey(ctx context.Context, projectID, keyID string) error {
-	return k.st.db.RevokeKeyAndEmit(ctx, projectID, keyID, time.Now())
+// webhookKeys returns the API's key service: the provisioner over
+// revokeEmitter.
+func webhookKeys(st *storage) api.KeyService {
+	p := st.provisioner()
+	p.Store = revokeEmitter{st.db}
+	return p
 }
-
-// webhookKeys returns the API's key service (see emittingKeys).
-func webhookKeys(st *storage) api.KeyService { return emittingKeys{st.provisioner(), st} }
 
 // startWebhooks starts the delivery workers until ctx ends. Workers on
 // every node share the outbox through leases. Without the accounts key

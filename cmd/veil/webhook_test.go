@@ -80,25 +80,44 @@ func TestWebhookServe(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("revoke: %d", resp.StatusCode)
 	}
-	select {
-	case r := <-got:
-		body := <-bodies
-		wh, err := standardwebhooks.NewWebhook(added["secret"])
-		if err != nil {
-			t.Fatal(err)
+	wh, err := standardwebhooks.NewWebhook(added["secret"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() (typ, keyID string) {
+		t.Helper()
+		select {
+		case r := <-got:
+			body := <-bodies
+			if err := wh.Verify(body, r.Header); err != nil {
+				t.Fatalf("official library rejects the delivery: %v", err)
+			}
+			var p struct {
+				Type string
+				Data map[string]any
+			}
+			json.Unmarshal(body, &p)
+			id, _ := p.Data["key_id"].(string)
+			return p.Type, id
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no delivery\n%s", stderr.String())
 		}
-		if err := wh.Verify(body, r.Header); err != nil {
-			t.Fatalf("official library rejects the delivery: %v", err)
-		}
-		var p struct {
-			Type string
-			Data map[string]any
-		}
-		json.Unmarshal(body, &p)
-		if p.Type != "key.revoked" || p.Data["key_id"] != keys[0].ID {
-			t.Fatalf("payload %s", body)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no delivery\n%s", stderr.String())
+		return "", ""
+	}
+	if typ, id := next(); typ != "key.revoked" || id != keys[0].ID {
+		t.Fatalf("delivery %s for %s", typ, id)
+	}
+	// Rotation schedules the old key's revocation: key.revoked too.
+	req, _ = http.NewRequest("POST", base+"/api/v1/orgs/"+np.OrgID+"/projects/"+np.ProjectID+"/keys/"+keys[1].ID+"/rotate?overlap=1h", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("rotate: %d", resp.StatusCode)
+	}
+	if typ, id := next(); typ != "key.revoked" || id != keys[1].ID {
+		t.Fatalf("delivery %s for %s", typ, id)
 	}
 }
