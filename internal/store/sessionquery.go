@@ -102,7 +102,24 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 		args = append(args, kv, kv, id)
 	}
 	args = append(args, limit+1)
-	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM sessions WHERE "+strings.Join(where, " AND ")+
+	from := "sessions"
+	if db.dialect == SQLite {
+		// Without ANALYZE statistics SQLite's choice of index can be
+		// far off (a rare user's sessions found by walking the whole
+		// project: hundreds of ms at 100k sessions), so choose here: the
+		// most selective equality first, else the index of the sort.
+		switch {
+		case q.UserIndex != "":
+			from += " INDEXED BY sessions_project_user_index"
+		case q.URLPath != "" && key == "last_seen":
+			from += " INDEXED BY sessions_project_path"
+		case key == "last_seen":
+			from += " INDEXED BY sessions_project_last_seen"
+		default:
+			from += " INDEXED BY sessions_project_duration"
+		}
+	}
+	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM "+from+" WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY "+key+" DESC, id LIMIT ?", args...)
 	if err != nil {
 		return nil, wrap("find sessions", err)

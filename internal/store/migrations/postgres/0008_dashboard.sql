@@ -1,0 +1,8 @@
+-- Dashboard: the session list sorted by duration (longest first) with
+-- keyset paging. The expression must match store.durExpr exactly for the
+-- planner to use the index. Keep in step with ../sqlite/0008_dashboard.sql.
+CREATE INDEX sessions_project_duration ON sessions
+	(project_id, (CAST(EXTRACT(EPOCH FROM (last_seen - first_seen)) * 1000000 AS BIGINT)) DESC, id);
+
+-- The session list filtered by URL path, newest first.
+CREATE INDEX sessions_project_path ON sessions (project_id, url_path, last_seen);

@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/store"
+)
+
+// benchSessions is the project size of BenchmarkStore_FindSessionPage.
+const benchSessions = 100_000
+
+// BenchmarkStore_FindSessionPage measures the dashboard's session list on a
+// project of 100,000 sessions spread over 30 days: first pages, a page 20
+// deep, each filter and the duration sort; it reports p50 and p95 per page.
+func BenchmarkStore_FindSessionPage(b *testing.B) {
+	ctx := context.Background()
+	for _, d := range dialects {
+		b.Run(d.name, func(b *testing.B) {
+			db, p := benchDB(b, d.dsn(b))
+			rng := rand.New(rand.NewPCG(1, 2))
+			t0 := time.Now().Add(-30 * 24 * time.Hour)
+			for done := 0; done < benchSessions; done += 5000 {
+				ss := make([]*veil.Session, 5000)
+				for i := range ss {
+					first := t0.Add(time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
+					ss[i] = &veil.Session{ProjectID: p.ID, ID: fmt.Sprintf("ses_%07d", done+i), WrappedKey: make([]byte, 60),
+						UserIndex: fmt.Sprintf("u%05d", rng.IntN(20000)), FirstSeen: first,
+						LastSeen: first.Add(time.Duration(rng.Int64N(int64(time.Hour)))), URLPath: fmt.Sprintf("/p/%d", rng.IntN(50)),
+						UserAgent: "Chrome", Events: 100, Segments: 4, Errors: int64(rng.IntN(20) / 19)}
+				}
+				if err := db.CreateSessions(ctx, ss); err != nil {
+					b.Fatal(err)
+				}
+			}
+			queries := map[string]store.SessionQuery{
+				"latest":     {},
+				"user":       {UserIndex: "u00042"},
+				"path":       {URLPath: "/p/7"},
+				"errors":     {HasErrors: true},
+				"last 1 day": {Since: time.Now().Add(-24 * time.Hour)},
+				"min 50m":    {MinDur: 50 * time.Minute},
+				"duration":   {Sort: "duration"},
+			}
+			for name, q := range queries {
+				b.Run(name, func(b *testing.B) {
+					q.ProjectID, q.Limit = p.ID, 50
+					var lat []time.Duration
+					for b.Loop() {
+						start := time.Now()
+						if _, err := db.FindSessionPage(ctx, q); err != nil {
+							b.Fatal(err)
+						}
+						lat = append(lat, time.Since(start))
+					}
+					report(b, lat)
+				})
+			}
+			b.Run("page 20", func(b *testing.B) {
+				q := store.SessionQuery{ProjectID: p.ID, Limit: 50}
+				for range 19 {
+					pg, err := db.FindSessionPage(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					q.After = pg.Next
+				}
+				var lat []time.Duration
+				for b.Loop() {
+					start := time.Now()
+					if _, err := db.FindSessionPage(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				report(b, lat)
+			})
+		})
+	}
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+}
