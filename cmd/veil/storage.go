@@ -93,8 +93,11 @@ func openStorage(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 
 func (s *storage) Close() error { return s.db.Close() }
 
+// provisioner returns the provisioning service; its key revocations (CLI,
+// API, rotation) write key.revoked to the webhook outbox in the same
+// transaction (revokeEmitter).
 func (s *storage) provisioner() *provision.Service {
-	return &provision.Service{Store: s.db, Master: s.master}
+	return &provision.Service{Store: revokeEmitter{s.db}, Master: s.master}
 }
 
 // ensureDataDir creates the data directory (0700) and checks it is

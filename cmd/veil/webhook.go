@@ -46,13 +46,9 @@ func (s revokeEmitter) RevokeKey(ctx context.Context, projectID, keyID string, a
 	return s.RevokeKeyAndEmit(ctx, projectID, keyID, at)
 }
 
-// webhookKeys returns the API's key service: the provisioner over
-// revokeEmitter.
-func webhookKeys(st *storage) api.KeyService {
-	p := st.provisioner()
-	p.Store = revokeEmitter{st.db}
-	return p
-}
+// webhookKeys returns the API's key service: the provisioner, whose
+// revocations emit key.revoked.
+func webhookKeys(st *storage) api.KeyService { return st.provisioner() }
 
 // startWebhooks starts the delivery workers until ctx ends. Workers on
 // every node share the outbox through leases. Without the accounts key
