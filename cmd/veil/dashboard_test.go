@@ -19,7 +19,7 @@ import (
 
 // TestDashboardReplay runs the real binary end to end: a replay sent to
 // /v1/replay is listed on the sessions page (found by user id through the
-// blind index) and comes back, decrypted and sanitized, from replay.json;
+// blind index) and comes back, decrypted and sanitized, from replay.ndjson;
 // the view is in the audit log.
 func TestDashboardReplay(t *testing.T) {
 	dir := t.TempDir()
@@ -81,15 +81,15 @@ func TestDashboardReplay(t *testing.T) {
 	// The packer makes the segment readable shortly after the ack.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		status, body := get(p + "/sessions/ses_dash1/replay.json")
+		status, body := get(p + "/sessions/ses_dash1/replay.ndjson")
 		if status == 200 && strings.Contains(body, "*****") {
 			if strings.Contains(body, "script") || strings.Contains(body, "evil.example") {
-				t.Errorf("replay.json not sanitized: %s", body)
+				t.Errorf("replay.ndjson not sanitized: %s", body)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("replay.json: %d %s\n%s", status, body, stderr.String())
+			t.Fatalf("replay.ndjson: %d %s\n%s", status, body, stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -53,6 +55,8 @@ type pageRun struct {
 	Console  []string
 	Player   *struct {
 		State, Status, Sandbox, Text string
+		Events                       string
+		LoadedAtReady                bool
 		PwnedTop, PwnedFrame         *string
 		FirstFrameMs                 float64
 		Scripts, Elements            int
@@ -184,7 +188,7 @@ func TestDashboardScreenshots(t *testing.T) {
 	d := newDataEnv(t, string(demo))
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID
 	b := d.login("viewer")
-	b.get(base + "/sessions/ses_007/replay.json") // a view for the trust page
+	b.get(base + "/sessions/ses_007/replay.ndjson") // a view for the trust page
 	for _, o := range []string{"https://shop.example.com", "https://staging.shop.example.com"} {
 		if _, _, err := (&provision.Service{Store: d.db, Master: d.master}).CreateKey(context.Background(), d.project.ID, veil.KeyBrowser, []string{o}); err != nil {
 			t.Fatal(err)
@@ -202,4 +206,68 @@ func TestDashboardScreenshots(t *testing.T) {
 			t.Errorf("%s: %d %s", name, r.Status, r.Error)
 		}
 	}
+}
+
+// slowReplays sends a recording's first two events (meta, full snapshot),
+// then holds the stream until release is closed: the player must start
+// on what it has.
+type slowReplays struct {
+	fakeReplays
+	head, tail []string
+	release    chan struct{}
+}
+
+func (s slowReplays) Replay(ctx context.Context, projectID, sessionID string, w io.Writer) (int, error) {
+	io.WriteString(w, "["+strings.Join(s.head, ",")+",")
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	_, err := io.WriteString(w, strings.Join(s.tail, ",")+"]")
+	return 2, err
+}
+
+// bigRecording is a page of n elements and m mouse moves.
+func bigRecording(n, m int) (head, tail []string) {
+	var kids []string
+	for i := 0; i < n; i++ {
+		kids = append(kids, fmt.Sprintf(`{"type":2,"id":%d,"tagName":"div","attributes":{"class":"row"},"childNodes":[{"type":3,"id":%d,"textContent":"**** ******* %d"}]}`, 10+2*i, 11+2*i, i))
+	}
+	head = []string{`{"type":4,"data":{"href":"https://x.example/","width":1000,"height":700},"timestamp":1700000000000}`,
+		`{"type":2,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"html","attributes":{},"childNodes":[{"type":2,"id":3,"tagName":"body","attributes":{},"childNodes":[` +
+			strings.Join(kids, ",") + `]}]}]},"initialOffset":{"left":0,"top":0}},"timestamp":1700000000010}`}
+	for i := 0; i < m; i++ {
+		tail = append(tail, fmt.Sprintf(`{"type":3,"data":{"source":1,"positions":[{"x":%d,"y":%d,"id":3,"timeOffset":0}]},"timestamp":%d}`, i%900, i%600, 1700000000100+int64(i)*50))
+	}
+	return head, tail
+}
+
+// TestPlayerProgressive: the player shows the first frame of a 5,000-element
+// page while the rest of the session is still on its way, then takes the
+// remaining events into the same Replayer.
+func TestPlayerProgressive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	head, tail := bigRecording(5000, 3000)
+	release := make(chan struct{})
+	var once sync.Once
+	rel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { once.Do(func() { close(release) }) }))
+	defer rel.Close()
+	defer once.Do(func() { close(release) })
+	d := newDataEnvWith(t, slowReplays{head: head, tail: tail, release: release})
+	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions"
+	res := runPlayer(t, d, "viewer", []map[string]any{{"name": "player", "path": base + "/ses_001", "player": true, "release": rel.URL, "playMs": 500}})
+	p := res["player"].Player
+	if p == nil || p.State != "ready" || p.LoadedAtReady {
+		t.Fatalf("player: %+v (ready only after the whole stream?) %v %s", p, res["player"].Console, res["player"].Error)
+	}
+	if want := fmt.Sprintf("%d events", len(head)+len(tail)); p.Events != want {
+		t.Errorf("after the stream: %q, want %q", p.Events, want)
+	}
+	if p.Elements < 5000 {
+		t.Errorf("rebuilt %d elements", p.Elements)
+	}
+	t.Logf("time to first frame, 5,000 elements: %.0f ms", p.FirstFrameMs)
 }

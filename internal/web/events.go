@@ -100,7 +100,7 @@ func (h *Handler) eventList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if until.IsZero() {
-		until = now.Truncate(24 * time.Hour).AddDate(0, 0, 1)
+		until = now.Truncate(24*time.Hour).AddDate(0, 0, 1)
 	}
 	if since.IsZero() {
 		since = until.AddDate(0, 0, -7)

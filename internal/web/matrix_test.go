@@ -52,7 +52,7 @@ var matrix = map[string]want{
 	// {project} is org A's project, {session} a recorded session in it.
 	"GET /orgs/{org}/projects/{project}/sessions":                       {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	"GET /orgs/{org}/projects/{project}/sessions/{session}":             {anon: 303, minRole: veil.RoleViewer, ok: 200},
-	"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json": {anon: 303, minRole: veil.RoleViewer, ok: 503}, // no Replays in this fixture
+	"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.ndjson": {anon: 303, minRole: veil.RoleViewer, ok: 503}, // no Replays in this fixture
 	"GET /orgs/{org}/projects/{project}/events":                         {anon: 303, minRole: veil.RoleViewer, ok: 503},
 	"GET /orgs/{org}/projects/{project}/events/{message}":               {anon: 303, minRole: veil.RoleViewer, ok: 400}, // no ?t=
 	"GET /orgs/{org}/projects/{project}/settings":                       {anon: 303, minRole: veil.RoleMember, ok: 200},

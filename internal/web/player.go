@@ -1,7 +1,10 @@
 package web
 
 import (
-	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/veil-privacy/veil"
@@ -21,7 +24,7 @@ const playerCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsa
 	"object-src 'none'; manifest-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // sessionPage handles "GET /orgs/{org}/projects/{project}/sessions/{session}":
-// the session's facts and the player, which fetches replay.json.
+// the session's facts and the player, which fetches replay.ndjson.
 func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 	p, ds, err := h.project(r)
 	if err != nil {
@@ -38,8 +41,8 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sessionReplay handles
-// "GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json": the
-// session's rrweb events, decrypted and sanitized for playback. The view
+// "GET /orgs/{org}/projects/{project}/sessions/{session}/replay.ndjson": the
+// session's rrweb events, decrypted and sanitized for playback, as NDJSON. The view
 // is audited before any byte is sent.
 func (h *Handler) sessionReplay(w http.ResponseWriter, r *http.Request) error {
 	p, ds, err := h.project(r)
@@ -57,16 +60,48 @@ func (h *Handler) sessionReplay(w http.ResponseWriter, r *http.Request) error {
 		Details: map[string]string{"project": p.ID}}); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if _, err := h.o.Replays.Replay(r.Context(), p.ID, s.ID, &buf); err != nil {
-		return err
+	return h.streamReplay(w, r, p.ID, s.ID)
+}
+
+// streamReplay sends the session's events as NDJSON, one sanitized event
+// a line, flushing as segments are decrypted: the player starts on the
+// first full snapshot instead of waiting for the whole session.
+func (h *Handler) streamReplay(w http.ResponseWriter, r *http.Request, projectID, sessionID string) error {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := h.o.Replays.Replay(ctx, projectID, sessionID, pw)
+		pw.CloseWithError(err)
+	}()
+	defer pr.Close()
+	dec := json.NewDecoder(pr)
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // the opening [
+		return fmt.Errorf("read replay %s: %w", sessionID, err)
 	}
-	out, err := sanitizeReplay(buf.Bytes())
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
-	w.Write(out)
+	rc := http.NewResponseController(w)
+	n := 0
+	for dec.More() {
+		var e map[string]any
+		if err := dec.Decode(&e); err != nil {
+			// Headers are gone: log, and end the stream short.
+			h.log.ErrorContext(r.Context(), "replay stream", "session_id", sessionID, "err", err)
+			return nil
+		}
+		if !sanitizeEvent(e) {
+			continue
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		w.Write(append(b, '\n'))
+		if n++; n%200 == 0 || n == 2 {
+			rc.Flush()
+		}
+	}
 	return nil
 }

@@ -80,7 +80,7 @@ func TestTrustPage(t *testing.T) {
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID
 	v := d.login("viewer")
 	for _, s := range []string{"ses_001", "ses_002", "ses_001"} {
-		if resp, _ := v.get(base + "/sessions/" + s + "/replay.json"); resp.StatusCode != 200 {
+		if resp, _ := v.get(base + "/sessions/" + s + "/replay.ndjson"); resp.StatusCode != 200 {
 			t.Fatalf("replay: %d", resp.StatusCode)
 		}
 	}

@@ -58,24 +58,25 @@ func sanitizeReplay(raw []byte) ([]byte, error) {
 	}
 	out := events[:0]
 	for _, ev := range events {
-		e, ok := ev.(map[string]any)
-		if !ok {
-			continue
+		if e, ok := ev.(map[string]any); ok && sanitizeEvent(e) {
+			out = append(out, e)
 		}
-		data, _ := e["data"].(map[string]any)
-		switch num(e["type"]) {
-		case evFullSnapshot:
-			if data != nil {
-				sanitizeNode(data["node"], "")
-			}
-		case evIncremental:
-			if data == nil || !sanitizeIncremental(data) {
-				continue
-			}
-		}
-		out = append(out, e)
 	}
 	return json.Marshal(out)
+}
+
+// sanitizeEvent cleans one decoded rrweb event in place; false drops it.
+func sanitizeEvent(e map[string]any) bool {
+	data, _ := e["data"].(map[string]any)
+	switch num(e["type"]) {
+	case evFullSnapshot:
+		if data != nil {
+			sanitizeNode(data["node"], "")
+		}
+	case evIncremental:
+		return data != nil && sanitizeIncremental(data)
+	}
+	return true
 }
 
 func num(v any) int {

@@ -53,6 +53,11 @@ const testRecording = `[{"type":4,"data":{"href":"http://x/","width":10,"height"
 // newDataEnv serves the dashboard through the server's full handler chain
 // (security headers included), with events as every session's recording.
 func newDataEnv(t *testing.T, events string) *dataEnv {
+	return newDataEnvWith(t, fakeReplays{events: events, messages: testMessages()})
+}
+
+// newDataEnvWith is newDataEnv with rp as the recordings and events.
+func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 	e := newEnv(t, false)
 	d := &dataEnv{env: e, master: keyring.NewMaster()}
 	ctx := context.Background()
@@ -85,7 +90,7 @@ func newDataEnv(t *testing.T, events string) *dataEnv {
 		Audit:    e.log,
 		Key:      e.key,
 		Origin:   e.base,
-		Replays:  fakeReplays{events: events, messages: testMessages()},
+		Replays:  rp,
 		Master:   d.master,
 		Keys:     &provision.Service{Store: e.db, Master: d.master, Now: time.Now},
 		Storage:  web.StorageInfo{Database: "SQLite, test", Blobs: "local directory, test"},
@@ -163,7 +168,7 @@ func TestSessionList(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("org B owner on org A's project: %d", resp.StatusCode)
 	}
-	resp, _ = ob.get("/orgs/" + d.orgB.ID + "/projects/" + d.project.ID + "/sessions/ses_001/replay.json")
+	resp, _ = ob.get("/orgs/" + d.orgB.ID + "/projects/" + d.project.ID + "/sessions/ses_001/replay.ndjson")
 	if resp.StatusCode != 404 {
 		t.Errorf("org B owner on org A's replay: %d", resp.StatusCode)
 	}
@@ -174,7 +179,7 @@ func TestSessionPlayer(t *testing.T) {
 	b := d.login("viewer")
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions/ses_007"
 	resp, body := b.get(base)
-	if resp.StatusCode != 200 || !strings.Contains(body, `data-src="`+base+`/replay.json"`) || !strings.Contains(body, `/static/player.js`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `data-src="`+base+`/replay.ndjson"`) || !strings.Contains(body, `/static/player.js`) {
 		t.Fatalf("session page: %d\n%s", resp.StatusCode, body)
 	}
 	csp := resp.Header.Get("Content-Security-Policy")
@@ -187,13 +192,19 @@ func TestSessionPlayer(t *testing.T) {
 		t.Errorf("Cache-Control %q", cc)
 	}
 	before, _ := d.db.ListAudit(context.Background(), veil.AuditFilter{OrgID: d.orgA.ID, Limit: 1000})
-	resp, body = b.get(base + "/replay.json")
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("replay.json: %d %s", resp.StatusCode, body)
+	resp, body = b.get(base + "/replay.ndjson")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("replay.ndjson: %d %s", resp.StatusCode, body)
 	}
-	var evs []map[string]any
-	if err := json.Unmarshal([]byte(body), &evs); err != nil || len(evs) != 2 {
-		t.Fatalf("replay.json: %v %s", err, body)
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	for _, l := range lines {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("replay.ndjson line %q: %v", l, err)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("replay.ndjson: %d events\n%s", len(lines), body)
 	}
 	if strings.Contains(body, "script") || strings.Contains(body, "evil") {
 		t.Errorf("replay not sanitized: %s", body)
@@ -209,8 +220,8 @@ func TestSessionPlayer(t *testing.T) {
 	if resp, _ := b.get(base[:len(base)-3] + "999"); resp.StatusCode != 404 {
 		t.Errorf("missing session: %d", resp.StatusCode)
 	}
-	if resp, _ := d.browser().get(base + "/replay.json"); resp.StatusCode != 303 {
-		t.Errorf("anonymous replay.json: %d", resp.StatusCode)
+	if resp, _ := d.browser().get(base + "/replay.ndjson"); resp.StatusCode != 303 {
+		t.Errorf("anonymous replay.ndjson: %d", resp.StatusCode)
 	}
 }
 

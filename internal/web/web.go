@@ -164,7 +164,7 @@ func (h *Handler) routes() []route {
 		{"GET /orgs/{org}/projects", loggedIn, auth.PermProjectRead, h.projectList, false},
 		{"GET /orgs/{org}/projects/{project}/sessions", loggedIn, auth.PermReplayView, h.sessionList, false},
 		{"GET /orgs/{org}/projects/{project}/sessions/{session}", loggedIn, auth.PermReplayView, h.sessionPage, false},
-		{"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.json", loggedIn, auth.PermReplayView, h.sessionReplay, true},
+		{"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.ndjson", loggedIn, auth.PermReplayView, h.sessionReplay, true},
 		{"GET /orgs/{org}/projects/{project}/events", loggedIn, auth.PermReplayView, h.eventList, false},
 		{"GET /orgs/{org}/projects/{project}/events/{message}", loggedIn, auth.PermReplayView, h.eventPage, false},
 		{"GET /orgs/{org}/projects/{project}/settings", loggedIn, auth.PermKeysRead, h.projectSettings, false},

@@ -49,6 +49,10 @@ try {
         return { state: el.dataset.state, firstFrameMs: Number(el.dataset.firstFrameMs || -1), status: el.querySelector(".player-status").textContent };
       });
       if (r.player.state === "ready") {
+        r.player.loadedAtReady = await page.evaluate(() => document.getElementById("player").dataset.loaded === "1");
+        if (p.release) await fetch(p.release);
+        await page.waitForFunction(() => document.getElementById("player").dataset.loaded === "1", null, { timeout: 60000 });
+        r.player.events = await page.evaluate(() => document.querySelector(".player-status").textContent);
         await page.click(".player-play");
         await page.waitForTimeout(p.playMs || 2500);
         Object.assign(
