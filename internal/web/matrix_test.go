@@ -50,17 +50,17 @@ var matrix = map[string]want{
 	"GET /orgs/{org}/audit":                   {anon: 303, minRole: veil.RoleAdmin, ok: 200},
 	"GET /orgs/{org}/projects":                {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	// {project} is org A's project, {session} a recorded session in it.
-	"GET /orgs/{org}/projects/{project}/sessions":                       {anon: 303, minRole: veil.RoleViewer, ok: 200},
-	"GET /orgs/{org}/projects/{project}/sessions/{session}":             {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"GET /orgs/{org}/projects/{project}/sessions":                         {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"GET /orgs/{org}/projects/{project}/sessions/{session}":               {anon: 303, minRole: veil.RoleViewer, ok: 200},
 	"GET /orgs/{org}/projects/{project}/sessions/{session}/replay.ndjson": {anon: 303, minRole: veil.RoleViewer, ok: 503}, // no Replays in this fixture
-	"GET /orgs/{org}/projects/{project}/events":                         {anon: 303, minRole: veil.RoleViewer, ok: 503},
-	"GET /orgs/{org}/projects/{project}/events/{message}":               {anon: 303, minRole: veil.RoleViewer, ok: 400}, // no ?t=
-	"GET /orgs/{org}/projects/{project}/settings":                       {anon: 303, minRole: veil.RoleMember, ok: 200},
-	"POST /orgs/{org}/projects/{project}/keys":                          {anon: 401, minRole: veil.RoleMember, ok: 503, form: url.Values{"kind": {"server"}}}, // no Keys in this fixture
-	"POST /orgs/{org}/projects/{project}/keys/{key}/rotate":             {anon: 401, minRole: veil.RoleMember, ok: 503},
-	"POST /orgs/{org}/projects/{project}/keys/{key}/revoke":             {anon: 401, minRole: veil.RoleMember, ok: 503},
-	"POST /orgs/{org}/projects/{project}/keys/{key}/origins":            {anon: 401, minRole: veil.RoleMember, ok: 404}, // {key} is no key
-	"GET /orgs/{org}/projects/{project}/trust":                          {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"GET /orgs/{org}/projects/{project}/events":                           {anon: 303, minRole: veil.RoleViewer, ok: 503},
+	"GET /orgs/{org}/projects/{project}/events/{message}":                 {anon: 303, minRole: veil.RoleViewer, ok: 400}, // no ?t=
+	"GET /orgs/{org}/projects/{project}/settings":                         {anon: 303, minRole: veil.RoleMember, ok: 200},
+	"POST /orgs/{org}/projects/{project}/keys":                            {anon: 401, minRole: veil.RoleMember, ok: 503, form: url.Values{"kind": {"server"}}}, // no Keys in this fixture
+	"POST /orgs/{org}/projects/{project}/keys/{key}/rotate":               {anon: 401, minRole: veil.RoleMember, ok: 503},
+	"POST /orgs/{org}/projects/{project}/keys/{key}/revoke":               {anon: 401, minRole: veil.RoleMember, ok: 503},
+	"POST /orgs/{org}/projects/{project}/keys/{key}/origins":              {anon: 401, minRole: veil.RoleMember, ok: 404}, // {key} is no key
+	"GET /orgs/{org}/projects/{project}/trust":                            {anon: 303, minRole: veil.RoleViewer, ok: 200},
 }
 
 var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}
