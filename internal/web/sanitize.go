@@ -74,18 +74,45 @@ func sanitizeEvent(e map[string]any) bool {
 			sanitizeNode(data["node"], "")
 		}
 	case evIncremental:
-		return data != nil && sanitizeIncremental(data)
+		if data == nil || !sanitizeIncremental(data) {
+			return false
+		}
 	}
+	// Element nodes anywhere else (paths a later rrweb may add) get the
+	// same treatment.
+	anyNodes(e)
 	return true
 }
 
-func num(v any) int {
-	if n, ok := v.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			return int(i)
+func anyNodes(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if _, ok := v["tagName"].(string); ok && num(v["type"]) == 2 {
+			sanitizeNode(v, "")
+			return
+		}
+		for _, x := range v {
+			anyNodes(x)
+		}
+	case []any:
+		for _, x := range v {
+			anyNodes(x)
 		}
 	}
-	return -1
+}
+
+// num is v as an int when it is a JSON number with an integral value
+// (2, 2.0 and 2e0 alike, as JavaScript reads them), else -1.
+func num(v any) int {
+	n, ok := v.(json.Number)
+	if !ok {
+		return -1
+	}
+	f, err := n.Float64()
+	if err != nil || f != float64(int(f)) {
+		return -1
+	}
+	return int(f)
 }
 
 // sanitizeIncremental cleans one incremental event in place; false drops it.

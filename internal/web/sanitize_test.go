@@ -51,3 +51,56 @@ func TestSanitizeCSS(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSanitizeReplay: whatever a recording holds, the sanitized output is
+// valid JSON without a script element or a javascript: URL in an
+// attribute, and sanitizing it again changes nothing.
+func FuzzSanitizeReplay(f *testing.F) {
+	if raw, err := os.ReadFile("testdata/hostile.json"); err == nil {
+		f.Add(raw)
+	}
+	f.Add([]byte(`[{"type":2,"data":{"node":{"type":2,"tagName":"SCRIPT","attributes":{"src":"x"}}}}]`))
+	f.Add([]byte(`[{"type":2.0,"data":{"node":{"type":2e0,"tagName":"script","attributes":{"src":"x"}}}}]`))
+	f.Add([]byte(`[{"type":3,"data":{"source":0,"attributes":[{"id":1,"attributes":{"href":"javascript:x","style":{"a":["url(x)","important"]}}}]}}]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		out, err := sanitizeReplay(raw)
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON out: %s", out)
+		}
+		var v any
+		json.Unmarshal(out, &v)
+		if hasScript(v) {
+			t.Fatalf("script element left: %s", out)
+		}
+		again, err := sanitizeReplay(out)
+		if err != nil || string(again) != string(out) {
+			t.Fatalf("not idempotent:\n%s\n%s", out, again)
+		}
+	})
+}
+
+// hasScript reports whether v holds, anywhere, an element node (type 2)
+// whose tag is script.
+func hasScript(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		if tag, _ := v["tagName"].(string); v["type"] == 2.0 && strings.EqualFold(tag, "script") {
+			return true
+		}
+		for _, x := range v {
+			if hasScript(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasScript(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
