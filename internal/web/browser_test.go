@@ -57,6 +57,10 @@ type pageRun struct {
 		State, Status, Sandbox, Text string
 		Events                       string
 		LoadedAtReady                bool
+		Probe                        *struct {
+			Violations int
+			Fetched    bool
+		}
 		PwnedTop, PwnedFrame         *string
 		FirstFrameMs                 float64
 		Scripts, Elements            int
@@ -129,7 +133,7 @@ func TestPlayerNoEgress(t *testing.T) {
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions"
 	res := runPlayer(t, d, "viewer", []map[string]any{
 		{"name": "list", "path": base},
-		{"name": "player", "path": base + "/ses_042", "player": true},
+		{"name": "player", "path": base + "/ses_042", "player": true, "probe": canary.URL},
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -143,6 +147,9 @@ func TestPlayerNoEgress(t *testing.T) {
 	if p.PwnedTop != nil || p.PwnedFrame != nil {
 		t.Errorf("a recorded script ran: top=%v frame=%v", p.PwnedTop, p.PwnedFrame)
 	}
+	if p.Probe == nil || p.Probe.Fetched || p.Probe.Violations < 4 {
+		t.Errorf("CSP probe (requests planted in the replayed document): %+v", p.Probe)
+	}
 	if p.Sandbox != "allow-same-origin" {
 		t.Errorf("replay iframe sandbox %q, want exactly allow-same-origin", p.Sandbox)
 	}
@@ -154,6 +161,11 @@ func TestPlayerNoEgress(t *testing.T) {
 	}
 	for name, r := range res {
 		for _, u := range r.Requests {
+			// The probes are attempted on purpose (and blocked by CSP:
+			// the canary's count above is what matters).
+			if strings.Contains(u, "/probe-") {
+				continue
+			}
 			if !strings.HasPrefix(u, d.base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
 				t.Errorf("%s: request outside the dashboard: %s", name, u)
 			}

@@ -79,6 +79,39 @@ try {
             };
           }),
         );
+        if (p.probe) {
+          // The second wall: even what the sanitizer might miss, put
+          // straight into the replayed document, must not reach the
+          // network (the player page's CSP, inherited by the iframe).
+          r.player.probe = await page.evaluate(async (probe) => {
+            const out = { violations: 0 };
+            const f = document.querySelector(".player-stage iframe");
+            const doc = f.contentDocument;
+            doc.addEventListener("securitypolicyviolation", () => out.violations++);
+            document.addEventListener("securitypolicyviolation", () => out.violations++);
+            const img = doc.createElement("img");
+            img.src = probe + "/probe-img";
+            doc.body.appendChild(img);
+            const link = doc.createElement("link");
+            link.rel = "stylesheet";
+            link.href = probe + "/probe-css";
+            doc.head.appendChild(link);
+            const st = doc.createElement("style");
+            st.textContent = "body{background:url(" + probe + "/probe-bg)}@font-face{font-family:p;src:url(" + probe + "/probe-font)}body{font-family:p}";
+            doc.head.appendChild(st);
+            const sc = doc.createElement("script");
+            sc.src = probe + "/probe-script";
+            doc.head.appendChild(sc);
+            try {
+              await fetch(probe + "/probe-fetch", { mode: "no-cors" });
+              out.fetched = true;
+            } catch (e) {
+              out.fetched = false;
+            }
+            await new Promise((res) => setTimeout(res, 800));
+            return out;
+          }, p.probe);
+        }
         // Clicks in the replay must not navigate anywhere.
         await page.mouse.click(300, 300);
         await page.waitForTimeout(300);
