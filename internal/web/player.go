@@ -84,7 +84,7 @@ func (h *Handler) streamReplay(w http.ResponseWriter, r *http.Request, projectID
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
 	rc := http.NewResponseController(w)
 	n := 0
-	for dec.More() {
+	for dec.More() && ctx.Err() == nil {
 		var e map[string]any
 		if err := dec.Decode(&e); err != nil {
 			// Headers are gone: log, and end the stream short.
