@@ -105,7 +105,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Store:    st.db,
 		Replays:  ingest.NewReader(st.db, st.blobs, st.master),
 		Master:   st.master,
-		Keys:     st.provisioner(),
+		Keys:     webhookKeys(st), // as the API: revocation emits key.revoked
 		Storage:  storageInfo(st.cfg),
 		Sessions: svc.sessions,
 		Login:    svc.login,
