@@ -305,7 +305,7 @@ func reapplyLedger(ctx context.Context, svc *lifecycle.Service, path string) (in
 func restorePostgres(ctx context.Context, b *lifecycle.Backup, cfg *config.Config) ([]lifecycle.Problem, error) {
 	pgRestore, err := exec.LookPath("pg_restore")
 	if err != nil {
-		return nil, errors.New("Postgres restores need pg_restore in PATH (install the PostgreSQL client tools)")
+		return nil, errors.New("restoring a Postgres backup needs pg_restore in PATH (install the PostgreSQL client tools)")
 	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, err

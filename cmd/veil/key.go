@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -186,7 +187,7 @@ func runKeyRotate(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if old == nil {
-		return fmt.Errorf("rotate key: Key not found.")
+		return errors.New("rotate key: key not found in this project (see `veil key list`)")
 	}
 	k, secret, err := st.provisioner().RotateKey(ctx, *project, old, *overlap)
 	if err != nil {

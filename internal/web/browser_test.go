@@ -61,11 +61,11 @@ type pageRun struct {
 			Violations int
 			Fetched    bool
 		}
-		PwnedTop, PwnedFrame         *string
-		FirstFrameMs                 float64
-		Scripts, Elements            int
-		MaskedChars                  int
-		Blocked, BlockedGray         int
+		PwnedTop, PwnedFrame *string
+		FirstFrameMs         float64
+		Scripts, Elements    int
+		MaskedChars          int
+		Blocked, BlockedGray int
 	}
 }
 
