@@ -12,6 +12,10 @@ import (
 	"github.com/veil-privacy/veil/sdk"
 )
 
+// testHookServing, when set by a test, receives the fully mounted server
+// just before it serves (net/http uses the same pattern).
+var testHookServing func(*server.Server)
+
 func runServe(ctx context.Context, c *cli, args []string) error {
 	cfg := config.Default()
 	fs := newFlags(c, "serve", "veil serve [--addr HOST:PORT] [--data DIR | --database postgres://…] [--blobs URL] [--demo] [flags]")
@@ -72,6 +76,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	startLifecycle(ctx, st, reg, log) // retention and compaction jobs (leased)
+	if testHookServing != nil {
+		testHookServing(srv)
+	}
 	log.Info("veil serving", "addr", srv.Addr(), "base_url", baseURL, "tls", srv.TLS(),
 		"database", st.db.Dialect(), "metrics_addr", srv.MetricsAddr(), "master_key_id", st.master.ID(), "version", versionString())
 	serveErr := srv.Serve(ctx)

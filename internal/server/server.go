@@ -48,6 +48,7 @@ type Server struct {
 	metrics *httpMetrics
 
 	ln, metricsLn net.Listener
+	patterns      []string
 }
 
 // New returns a Server with /healthz, /readyz and /metrics mounted.
@@ -66,16 +67,23 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), log: opts.Logger}
 	s.metrics = newHTTPMetrics(opts.Registry)
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
-	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.Handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
+	s.Handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	if opts.MetricsAddr == "" {
-		s.mux.Handle("GET /metrics", MetricsHandler(opts.Registry))
+		s.Handle("GET /metrics", MetricsHandler(opts.Registry))
 	}
 	return s
 }
 
 // Handle mounts a handler on the main listener (stdlib pattern syntax).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Patterns returns every pattern mounted on the main listener, so a test
+// can check that each route is covered by an access-control test.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // Handler returns the main listener's full handler chain (used by tests).
 func (s *Server) Handler() http.Handler {
