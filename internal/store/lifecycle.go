@@ -97,7 +97,13 @@ func (db *DB) ShredSession(ctx context.Context, projectID, sessionID, reason str
 		_, err = db.exec(ctx, tx, `INSERT INTO deleted_sessions (project_id, session_id, reason, deleted_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (project_id, session_id) DO UPDATE SET reason = excluded.reason, deleted_at = excluded.deleted_at`,
 			projectID, sessionID, reason, db.ts(now))
-		return wrap("record deletion", err)
+		if err != nil {
+			return wrap("record deletion", err)
+		}
+		// Subscribers hear of the deletion if and only if it commits.
+		_, err = db.EmitWebhookEventTx(ctx, tx, veil.WebhookEvent{ProjectID: projectID, Type: "recording.deleted",
+			Data: map[string]any{"project_id": projectID, "session_id": sessionID, "reason": reason}})
+		return err
 	})
 	if err != nil {
 		return nil, err

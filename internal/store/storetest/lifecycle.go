@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,9 +44,16 @@ func testLifecycle(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Fatalf("ListSessionsSeenBefore = %v, %v", ss, err)
 	}
 
+	ep := mustEndpoint(t, db, web.ID, "recording.deleted")
 	res, err := db.ShredSession(ctx, web.ID, old.ID, "test")
 	if err != nil || res.Segments != 2 || res.Bytes != 20 || len(res.Packs) != 2 {
 		t.Fatalf("ShredSession = %+v, %v", res, err)
+	}
+	// The deletion queued recording.deleted in its own transaction.
+	msgs, err := db.ListWebhookMessages(ctx, web.ID, ep.ID, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].EventType != "recording.deleted" ||
+		!strings.Contains(string(msgs[0].Payload), old.ID) || !strings.Contains(string(msgs[0].Payload), `"reason":"test"`) {
+		t.Fatalf("webhook messages after shred = %+v, %v", msgs, err)
 	}
 	if _, err := db.FindSession(ctx, web.ID, old.ID); veil.ErrorCode(err) != veil.ENOTFOUND {
 		t.Fatalf("shredded session still found: %v", err)
