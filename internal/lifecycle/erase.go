@@ -263,5 +263,10 @@ func (s *Service) Erase(ctx context.Context, projectID, userID string) (*Certifi
 	if e != nil {
 		c.AuditSeq, c.AuditHash = e.Seq, e.Hash
 	}
+	// Ids and counts only: the subject is not named, not even by index.
+	if _, err := s.Store.EmitWebhookEvent(ctx, veil.WebhookEvent{ProjectID: p.id, Type: "user.erased",
+		Data: map[string]any{"project_id": p.id, "certificate_id": c.ID, "sessions": d.Sessions}}); err != nil {
+		return c, fmt.Errorf("queue user.erased webhook: %w", err)
+	}
 	return c, nil
 }

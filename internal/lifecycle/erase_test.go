@@ -69,9 +69,30 @@ func TestEraseAndExportUser(t *testing.T) {
 	}
 
 	before, _ := e.db.ListEventBatches(ctx, pid, time.Time{}, time.Time{})
+	ep := &veil.WebhookEndpoint{ProjectID: pid, URL: "https://hooks.example/x", EventTypes: []string{"user.erased", "recording.deleted"},
+		Enabled: true, SealedSecret: []byte("sealed")}
+	if err := e.db.CreateWebhookEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
 	c, err := e.svc.Erase(ctx, pid, "u-1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Subscribers hear of each shredded recording and of the erasure,
+	// by ids and counts only.
+	msgs, err := e.db.ListWebhookMessages(ctx, pid, ep.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, m := range msgs {
+		kinds[m.EventType]++
+		if strings.Contains(string(m.Payload), "u-1") {
+			t.Fatalf("webhook payload names the user: %s", m.Payload)
+		}
+	}
+	if kinds["user.erased"] != 1 || kinds["recording.deleted"] != 2 {
+		t.Fatalf("webhook messages = %v", kinds)
 	}
 	if c.Deleted.Sessions != 2 || c.Deleted.Segments != 3 || c.Deleted.Events != 4 || c.Deleted.BatchesDeleted != 1 || c.Deleted.BatchesRewritten != 2 {
 		t.Fatalf("certificate = %+v", c.Deleted)

@@ -47,6 +47,8 @@ type Store interface {
 	FindRetention(ctx context.Context, orgID, projectID string) (*store.Retention, error)
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+	// EmitWebhookEvent queues an event for the project's webhook endpoints.
+	EmitWebhookEvent(ctx context.Context, ev veil.WebhookEvent) ([]string, error)
 }
 
 // Service runs the lifecycle operations. Its fields are set once, before
