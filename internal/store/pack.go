@@ -31,8 +31,16 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 				return mapErr(err, "insert event batch", "", projectNotFound)
 			}
 		}
+		var st *segmentStmts
+		if len(c.Segments) > 0 {
+			var err error
+			if st, err = db.prepareSegmentStmts(ctx, tx); err != nil {
+				return err
+			}
+			defer st.Close()
+		}
 		for i := range c.Segments {
-			ok, err := db.insertSegment(ctx, tx, &c.Segments[i], now)
+			ok, err := db.insertSegment(ctx, st, &c.Segments[i], now)
 			if err != nil {
 				return err
 			}
@@ -48,14 +56,46 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 	return added, err
 }
 
-func (db *DB) insertSegment(ctx context.Context, tx *sql.Tx, ps *veil.PackedSegment, now time.Time) (bool, error) {
-	s := &ps.Segment
-	s.CreatedAt = now
-	res, err := db.exec(ctx, tx, `INSERT INTO segments
+const (
+	insertSegmentSQL = `INSERT INTO segments
 		(project_id, session_id, seq, blob_key, off, len, first_ts, last_ts, events, created_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM sessions WHERE project_id = ? AND id = ?)
-		ON CONFLICT (project_id, session_id, seq) DO NOTHING`,
+		ON CONFLICT (project_id, session_id, seq) DO NOTHING`
+	updateSessionSQL = `UPDATE sessions SET
+		events = events + ?, segments = segments + 1, errors = errors + ?,
+		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
+		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
+		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
+		user_agent = CASE WHEN user_agent = '' THEN ? ELSE user_agent END,
+		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END
+		WHERE project_id = ? AND id = ?`
+)
+
+// segmentStmts are the two statements of insertSegment, prepared once per
+// CommitPack: a packer round can index hundreds of segments, and preparing
+// each statement again costs more than running it.
+type segmentStmts struct{ insert, update *sql.Stmt }
+
+func (db *DB) prepareSegmentStmts(ctx context.Context, tx *sql.Tx) (*segmentStmts, error) {
+	ins, err := tx.PrepareContext(ctx, db.q(insertSegmentSQL))
+	if err != nil {
+		return nil, wrap("prepare segment insert", err)
+	}
+	upd, err := tx.PrepareContext(ctx, db.q(updateSessionSQL))
+	if err != nil {
+		ins.Close()
+		return nil, wrap("prepare session update", err)
+	}
+	return &segmentStmts{ins, upd}, nil
+}
+
+func (st *segmentStmts) Close() { st.insert.Close(); st.update.Close() }
+
+func (db *DB) insertSegment(ctx context.Context, st *segmentStmts, ps *veil.PackedSegment, now time.Time) (bool, error) {
+	s := &ps.Segment
+	s.CreatedAt = now
+	res, err := st.insert.ExecContext(ctx,
 		s.ProjectID, s.SessionID, s.Seq, s.BlobKey, s.Offset, s.Length, db.ts(s.FirstTS), db.ts(s.LastTS), s.Events, db.ts(now),
 		s.ProjectID, s.SessionID)
 	if err != nil {
@@ -65,14 +105,7 @@ func (db *DB) insertSegment(ctx context.Context, tx *sql.Tx, ps *veil.PackedSegm
 		return false, nil
 	}
 	m := ps.Meta
-	_, err = db.exec(ctx, tx, `UPDATE sessions SET
-		events = events + ?, segments = segments + 1, errors = errors + ?,
-		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
-		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
-		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
-		user_agent = CASE WHEN user_agent = '' THEN ? ELSE user_agent END,
-		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END
-		WHERE project_id = ? AND id = ?`,
+	_, err = st.update.ExecContext(ctx,
 		s.Events, m.Errors, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
 		m.URLPath, m.UserAgent, m.UserIndex, s.ProjectID, s.SessionID)
 	return true, wrap("update session", err)
