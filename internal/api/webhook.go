@@ -43,6 +43,20 @@ func (h *Handler) webhooks() (*webhook.Service, error) {
 	return h.o.Webhooks, nil
 }
 
+// webhookProject returns the webhook service and the request's project
+// (tenant-scoped), the prologue of every webhook handler.
+func (h *Handler) webhookProject(r *http.Request) (*webhook.Service, *veil.Project, error) {
+	svc, err := h.webhooks()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := h.project(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, p, nil
+}
+
 // resolveWebhook checks the {webhook} and {message} path objects belong
 // to the project (called by resolve).
 func (h *Handler) resolveWebhook(r *http.Request, projectID string) error {
@@ -94,11 +108,7 @@ func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 
 // createWebhook handles "POST …/webhooks" (admins).
 func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
@@ -133,11 +143,7 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request) error {
 
 // updateWebhook handles "PATCH …/webhooks/{webhook}" (admins).
 func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
@@ -158,11 +164,7 @@ func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 
 // deleteWebhook handles "DELETE …/webhooks/{webhook}" (admins).
 func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
@@ -179,11 +181,7 @@ func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 // rotateWebhook handles "POST …/webhooks/{webhook}/rotate" (admins): a new
 // secret; the old one keeps signing for overlap_seconds (default 24 h).
 func (h *Handler) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
@@ -213,11 +211,7 @@ func (h *Handler) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
 // testWebhook handles "POST …/webhooks/{webhook}/test" (admins): queues a
 // webhook.test message.
 func (h *Handler) testWebhook(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
@@ -277,11 +271,7 @@ func (h *Handler) getWebhookMessage(w http.ResponseWriter, r *http.Request) erro
 // resendWebhookMessage handles "POST …/messages/{message}/resend"
 // (admins): the same message (same webhook-id) is sent again now.
 func (h *Handler) resendWebhookMessage(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.webhooks()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.webhookProject(r)
 	if err != nil {
 		return err
 	}
