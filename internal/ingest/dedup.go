@@ -46,11 +46,13 @@ func (h *Handler) RestoreDedup(ctx context.Context, log Log) error {
 		if rd.Blobs == nil {
 			break
 		}
-		var buf bytes.Buffer
-		if _, err := rd.Events(ctx, p.ID, now.Add(-d.Window()), now.Add(d.Window()), &buf); err != nil {
+		// Reader.Events writes one whole log record (complete JSON lines)
+		// per Write, so ids are added record by record: memory stays at
+		// one record however much the window holds.
+		sink := writerFunc(func(lines []byte) (int, error) { add(p.ID, lines); return len(lines), nil })
+		if _, err := rd.Events(ctx, p.ID, now.Add(-d.Window()), now.Add(d.Window()), sink); err != nil {
 			return fmt.Errorf("project %s: %w", p.ID, err)
 		}
-		add(p.ID, buf.Bytes())
 	}
 	return log.Replay(0, func(_ wal.LSN, b []byte) error {
 		rec, err := decodeRecord(b)
@@ -68,3 +70,8 @@ func (h *Handler) RestoreDedup(ctx context.Context, log Log) error {
 		return nil
 	})
 }
+
+// writerFunc adapts a function to io.Writer.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
