@@ -37,6 +37,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		Registry:    reg,
 		Addr:        cfg.Addr,
 		MetricsAddr: cfg.MetricsAddr,
+		Pprof:       cfg.Pprof,
 		TLSCert:     cfg.TLSCert,
 		TLSKey:      cfg.TLSKey,
 		ACMEDomain:  cfg.TLSACMEDomain,

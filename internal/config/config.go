@@ -28,6 +28,7 @@ type Config struct {
 	// Server.
 	Addr          string
 	MetricsAddr   string
+	Pprof         bool // Go profiler on the metrics listener (needs MetricsAddr)
 	BaseURL       string
 	TLSCert       string
 	TLSKey        string
@@ -77,6 +78,7 @@ func (c *Config) BindLogging(fs *flag.FlagSet) {
 func (c *Config) BindServer(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on (host:port)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve /metrics on this separate address instead of --addr")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve the Go profiler (/debug/pprof/) on --metrics-addr, never on --addr (needs --metrics-addr)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of this server, e.g. https://veil.example.com")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM); needs --tls-cert")
@@ -192,6 +194,9 @@ func (c *Config) ValidateServer() error {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("--metrics-addr %q is not host:port", c.MetricsAddr))
 		}
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		errs = append(errs, errors.New("--pprof needs --metrics-addr: the profiler is only served on the private metrics listener"))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key must be given together"))

@@ -78,6 +78,8 @@ func TestValidate(t *testing.T) {
 		{name: "ACMEAndCert", mod: func(c *config.Config) { c.TLSACMEDomain = "a.example"; c.TLSCert, c.TLSKey = "/c", "/k" }, wantErr: "exclusive"},
 		{name: "MissingCertFile", mod: func(c *config.Config) { c.TLSCert, c.TLSKey = "/nonexistent/c", "/nonexistent/k" }, wantErr: "/nonexistent/c"},
 		{name: "BaseURL", mod: func(c *config.Config) { c.BaseURL = "veil.example.com" }, wantErr: "--base-url"},
+		{name: "PprofWithoutMetricsAddr", mod: func(c *config.Config) { c.Pprof = true }, wantErr: "--pprof needs --metrics-addr"},
+		{name: "PprofOnMetricsAddr", mod: func(c *config.Config) { c.Pprof = true; c.MetricsAddr = "127.0.0.1:9090" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,14 +28,18 @@ type Check struct {
 type Options struct {
 	Addr        string
 	MetricsAddr string // "" serves /metrics on Addr
-	TLSCert     string
-	TLSKey      string
-	ACMEDomain  string
-	ACMECache   string // directory for ACME account and certificates
-	MaxBody     int64  // default request body cap; 0 = 1 MiB
-	Checks      []Check
-	Registry    *prometheus.Registry
-	Logger      *slog.Logger
+	// Pprof mounts the Go profiler (/debug/pprof/) on the metrics
+	// listener. It is never mounted on the main listener: with Pprof set
+	// and no MetricsAddr, it is not served at all.
+	Pprof      bool
+	TLSCert    string
+	TLSKey     string
+	ACMEDomain string
+	ACMECache  string // directory for ACME account and certificates
+	MaxBody    int64  // default request body cap; 0 = 1 MiB
+	Checks     []Check
+	Registry   *prometheus.Registry
+	Logger     *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
 }
@@ -155,7 +159,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.metricsLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", MetricsHandler(s.opts.Registry))
+		if s.opts.Pprof {
+			mountPprof(mux)
+		}
 		ms := s.httpServer(securityHeaders(false, mux))
+		if s.opts.Pprof {
+			ms.WriteTimeout = 0 // CPU profiles and traces stream for their whole duration
+		}
 		servers = append(servers, ms)
 		go func() { errc <- ms.Serve(s.metricsLn) }()
 	}

@@ -146,6 +146,39 @@ func TestSeparateMetricsAddr(t *testing.T) {
 	}
 }
 
+// TestPprofOnlyOnMetricsListener: the profiler is served on the private
+// metrics listener when asked for, never on the main one.
+func TestPprofOnlyOnMetricsListener(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		opts        server.Options
+		mainStatus  int
+		metricsWant int // 0: no metrics listener
+	}{
+		{"off", server.Options{MetricsAddr: "127.0.0.1:0"}, 404, 404},
+		{"on", server.Options{MetricsAddr: "127.0.0.1:0", Pprof: true}, 404, 200},
+		{"on without metrics listener", server.Options{Pprof: true}, 404, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(tc.opts)
+			base, _ := mustServe(t, s)
+			if resp, _ := get(t, http.DefaultClient, base+"/debug/pprof/"); resp.StatusCode != tc.mainStatus {
+				t.Errorf("main listener /debug/pprof/: %d, want %d", resp.StatusCode, tc.mainStatus)
+			}
+			if tc.metricsWant == 0 {
+				return
+			}
+			resp, body := get(t, http.DefaultClient, "http://"+s.MetricsAddr()+"/debug/pprof/")
+			if resp.StatusCode != tc.metricsWant {
+				t.Errorf("metrics listener /debug/pprof/: %d, want %d", resp.StatusCode, tc.metricsWant)
+			}
+			if tc.metricsWant == 200 && !strings.Contains(body, "goroutine") {
+				t.Error("pprof index lacks the goroutine profile")
+			}
+		})
+	}
+}
+
 func TestBodyLimitAndPanic(t *testing.T) {
 	s := newServer(server.Options{MaxBody: 1024})
 	s.Handle("POST /echo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
