@@ -57,30 +57,8 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	where := []string{"project_id = ?"}
-	args := []any{q.ProjectID}
-	if !q.Since.IsZero() {
-		where, args = append(where, "last_seen >= ?"), append(args, db.ts(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, "first_seen < ?"), append(args, db.ts(q.Until))
-	}
-	if q.UserIndex != "" {
-		where, args = append(where, "user_index = ?"), append(args, q.UserIndex)
-	}
-	if q.URLPath != "" {
-		where, args = append(where, "url_path = ?"), append(args, q.URLPath)
-	}
+	where, args := db.sessionWhere(q)
 	dur := db.durExpr()
-	if q.MinDur > 0 {
-		where, args = append(where, dur+" >= ?"), append(args, q.MinDur.Microseconds())
-	}
-	if q.MaxDur > 0 {
-		where, args = append(where, dur+" <= ?"), append(args, q.MaxDur.Microseconds())
-	}
-	if q.HasErrors {
-		where = append(where, "errors > 0")
-	}
 	key := "last_seen"
 	if q.Sort == "duration" {
 		key = dur
@@ -139,6 +117,54 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 		pg.Next = makeCursor(v, last.ID)
 	}
 	return pg, nil
+}
+
+// sessionWhere is the WHERE clause of q's filters (not its cursor).
+func (db *DB) sessionWhere(q SessionQuery) ([]string, []any) {
+	where := []string{"project_id = ?"}
+	args := []any{q.ProjectID}
+	if !q.Since.IsZero() {
+		where, args = append(where, "last_seen >= ?"), append(args, db.ts(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "first_seen < ?"), append(args, db.ts(q.Until))
+	}
+	if q.UserIndex != "" {
+		where, args = append(where, "user_index = ?"), append(args, q.UserIndex)
+	}
+	if q.URLPath != "" {
+		where, args = append(where, "url_path = ?"), append(args, q.URLPath)
+	}
+	dur := db.durExpr()
+	if q.MinDur > 0 {
+		where, args = append(where, dur+" >= ?"), append(args, q.MinDur.Microseconds())
+	}
+	if q.MaxDur > 0 {
+		where, args = append(where, dur+" <= ?"), append(args, q.MaxDur.Microseconds())
+	}
+	if q.HasErrors {
+		where = append(where, "errors > 0")
+	}
+	return where, args
+}
+
+// CountSessions counts the sessions matching q's filters, up to limit: the
+// list page shows "10,000+" rather than paying for an exact count of a
+// million rows on every load. capped says the count stopped at limit.
+func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n int, capped bool, err error) {
+	if q.ProjectID == "" {
+		return 0, false, invalidf("Project required.")
+	}
+	where, args := db.sessionWhere(q)
+	args = append(args, limit+1)
+	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sessions WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
+	if err != nil {
+		return 0, false, wrap("count sessions", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
 }
 
 func makeCursor(v int64, id string) string {

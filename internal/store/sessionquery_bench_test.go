@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,12 +14,23 @@ import (
 	"github.com/veil-privacy/veil/internal/store"
 )
 
-// benchSessions is the project size of BenchmarkStore_FindSessionPage.
-const benchSessions = 100_000
+// benchSessions is the project size of BenchmarkStore_FindSessionPage:
+// 100,000 by default, VEIL_BENCH_SESSIONS=1000000 for the figure.
+func benchSessions(b *testing.B) int {
+	if v := os.Getenv("VEIL_BENCH_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5000 {
+			b.Fatalf("VEIL_BENCH_SESSIONS=%q: want a number >= 5000", v)
+		}
+		return n
+	}
+	return 100_000
+}
 
 // BenchmarkStore_FindSessionPage measures the dashboard's session list on a
-// project of 100,000 sessions spread over 30 days: first pages, a page 20
-// deep, each filter and the duration sort; it reports p50 and p95 per page.
+// project of 100,000 sessions (see benchSessions) spread over 30 days: first
+// pages, a page 20 deep, each filter, the duration sort and the capped count
+// the list shows; it reports p50 and p95 per query.
 func BenchmarkStore_FindSessionPage(b *testing.B) {
 	ctx := context.Background()
 	for _, d := range dialects {
@@ -25,7 +38,8 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 			db, p := benchDB(b, d.dsn(b))
 			rng := rand.New(rand.NewPCG(1, 2))
 			t0 := time.Now().Add(-30 * 24 * time.Hour)
-			for done := 0; done < benchSessions; done += 5000 {
+			total := benchSessions(b)
+			for done := 0; done < total; done += 5000 {
 				ss := make([]*veil.Session, 5000)
 				for i := range ss {
 					first := t0.Add(time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))
@@ -54,6 +68,20 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 					for b.Loop() {
 						start := time.Now()
 						if _, err := db.FindSessionPage(ctx, q); err != nil {
+							b.Fatal(err)
+						}
+						lat = append(lat, time.Since(start))
+					}
+					report(b, lat)
+				})
+			}
+			for name, q := range map[string]store.SessionQuery{"count all": {}, "count errors": {HasErrors: true}, "count path": {URLPath: "/p/7"}} {
+				b.Run(name, func(b *testing.B) {
+					q.ProjectID = p.ID
+					var lat []time.Duration
+					for b.Loop() {
+						start := time.Now()
+						if _, _, err := db.CountSessions(ctx, q, 10_000); err != nil {
 							b.Fatal(err)
 						}
 						lat = append(lat, time.Since(start))

@@ -82,6 +82,15 @@ func TestStore_FindSessionPage(t *testing.T) {
 				if n := len(all(tc.q)); n != tc.want {
 					t.Errorf("%s: %d sessions, want %d", tc.name, n, tc.want)
 				}
+				if n, capped, err := db.CountSessions(ctx, tc.q, 100); err != nil || n != tc.want || capped {
+					t.Errorf("%s: count %d capped %v (%v), want %d", tc.name, n, capped, err, tc.want)
+				}
+				if n, capped, err := db.CountSessions(ctx, tc.q, 5); err != nil || n != 5 || !capped {
+					t.Errorf("%s: count capped at 5 = %d capped %v (%v)", tc.name, n, capped, err)
+				}
+			}
+			if n, _, err := db.CountSessions(ctx, store.SessionQuery{ProjectID: other.ID}, 100); err != nil || n != 1 {
+				t.Errorf("other project: count %d (%v), want 1", n, err)
 			}
 			if _, err := db.FindSessionPage(ctx, store.SessionQuery{ProjectID: p.ID, After: "!!"}); veil.ErrorCode(err) != veil.EINVALID {
 				t.Errorf("bad cursor: %v", err)

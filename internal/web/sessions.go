@@ -29,7 +29,11 @@ type dataStore interface {
 	FindProjectByID(ctx context.Context, id string) (*veil.Project, error)
 	FindSession(ctx context.Context, projectID, id string) (*veil.Session, error)
 	FindSessionPage(ctx context.Context, q store.SessionQuery) (*store.SessionPage, error)
+	CountSessions(ctx context.Context, q store.SessionQuery, limit int) (int, bool, error)
 }
+
+// countLimit bounds the list's match count: past it the page says "10,000+".
+const countLimit = 10_000
 
 var errNoProject = veil.Errorf(veil.ENOTFOUND, "Project not found.")
 
@@ -128,6 +132,10 @@ func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	count, capped, err := ds.CountSessions(r.Context(), q, countLimit)
+	if err != nil {
+		return err
+	}
 	next := ""
 	if pg.Next != "" {
 		nv := url.Values{}
@@ -147,6 +155,7 @@ func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) error {
 	}
 	return h.render(w, r, http.StatusOK, "sessions", page{Title: "Sessions · " + p.Name, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Filter": f, "Sessions": rows, "Next": next, "Paged": q.After != "",
+		"Count": count, "Capped": capped,
 	}})
 }
 

@@ -143,21 +143,29 @@ func TestSessionList(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, query string
-		want        int
+		want        int // rows on the first page
 		first       string
+		count       int // matches in all
 	}{
-		{"user", "?user=user-3", 6, "ses_053"},
-		{"path", "?path=/checkout", 30, "ses_059"},
-		{"errors", "?errors=1", 8, "ses_055"},
-		{"duration sort", "?sort=duration&min=50m", 10, "ses_059"},
-		{"max duration", "?max=120", 3, "ses_002"},
-		{"from today", "?from=" + time.Now().UTC().Format("2006-01-02"), 50, "ses_059"},
-		{"until long ago", "?to=2000-01-01", 0, ""},
+		{"user", "?user=user-3", 6, "ses_053", 6},
+		{"path", "?path=/checkout", 30, "ses_059", 30},
+		{"errors", "?errors=1", 8, "ses_055", 8},
+		{"duration sort", "?sort=duration&min=50m", 10, "ses_059", 10},
+		{"max duration", "?max=120", 3, "ses_002", 3},
+		{"from today", "?from=" + time.Now().UTC().Format("2006-01-02"), 50, "ses_059", 60},
+		{"until long ago", "?to=2000-01-01", 0, "", 0},
 	} {
 		status, ids := d.sessions(b, tc.query)
 		if status != 200 || len(ids) != tc.want || tc.want > 0 && ids[0] != tc.first {
 			t.Errorf("%s: %d %d sessions %v, want %d first %s", tc.name, status, len(ids), ids, tc.want, tc.first)
 		}
+		_, body := b.get("/orgs/" + d.orgA.ID + "/projects/" + d.project.ID + "/sessions" + tc.query)
+		if want := fmt.Sprintf(">%d session", tc.count); !strings.Contains(body, want) {
+			t.Errorf("%s: the page does not say %q", tc.name, want)
+		}
+	}
+	if !strings.Contains(body, ">60 sessions match.") {
+		t.Error("the unfiltered list does not count 60 sessions")
 	}
 	if status, _ := d.sessions(b, "?min=soon"); status != 400 {
 		t.Errorf("bad duration: %d", status)
