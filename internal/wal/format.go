@@ -197,6 +197,11 @@ func (fr *frameReader) next() (int64, []byte, error) {
 	return off, p, nil
 }
 
+// seek moves the reader to file offset off, the start of a frame.
+func (fr *frameReader) seek(off int64) {
+	fr.off = off
+}
+
 // skip moves past the frame at the current offset without reading or
 // verifying its payload (used by Replay to reach its start LSN). The frame
 // was verified when the log was opened or written.

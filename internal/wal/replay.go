@@ -13,6 +13,7 @@ type segView struct {
 	seg   *segment
 	count uint64
 	size  int64
+	start position // the segment's hint when the Replay started
 }
 
 // Replay calls fn for every durable record with an LSN at or after from, in
@@ -34,7 +35,7 @@ func (l *Log) Replay(from LSN, fn func(lsn LSN, rec []byte) error) error {
 			continue
 		}
 		s.refs++
-		views = append(views, segView{seg: s, count: s.count, size: s.size})
+		views = append(views, segView{seg: s, count: s.count, size: s.size, start: s.hint})
 	}
 	l.mu.Unlock()
 
@@ -59,7 +60,15 @@ func (l *Log) replaySegment(v segView, from LSN, fn func(LSN, []byte) error) err
 	defer f.Close()
 	fr := l.newFrameReader(f, v.size)
 	lsn := v.seg.base
-	for range v.count {
+	if h := v.start; h.lsn > lsn && h.lsn <= from && h.lsn <= lsn+LSN(v.count) && h.off <= v.size {
+		// Records below the hint are durable and were verified when
+		// written or opened; start at the hint instead of skipping them.
+		fr.seek(h.off)
+		lsn = h.lsn
+	}
+	end := v.seg.base + LSN(v.count)
+	defer func() { l.setHint(v.seg, position{lsn: lsn, off: fr.off}) }()
+	for lsn < end {
 		if lsn < from {
 			if err := fr.skip(); err != nil {
 				return l.replayError(v.seg.path, fr.off, err)
@@ -67,16 +76,28 @@ func (l *Log) replaySegment(v segView, from LSN, fn func(LSN, []byte) error) err
 			lsn++
 			continue
 		}
-		_, p, err := fr.next()
+		off, p, err := fr.next()
 		if err != nil {
 			return l.replayError(v.seg.path, fr.off, err)
 		}
 		if err := fn(lsn, p); err != nil {
+			// The record fn refused is the next one to read.
+			fr.off = off
 			return err
 		}
 		lsn++
 	}
 	return nil
+}
+
+// setHint records where the latest Replay of s stopped (the latest, not
+// the furthest: a one-off full Replay must not hide where the follower is).
+// Records are only ever appended to a segment, and those below pos were
+// durable, so pos stays valid for the segment's life.
+func (l *Log) setHint(s *segment, pos position) {
+	l.mu.Lock()
+	s.hint = pos
+	l.mu.Unlock()
 }
 
 func (l *Log) replayError(path string, off int64, err error) error {

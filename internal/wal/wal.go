@@ -141,6 +141,19 @@ type segment struct {
 	size    int64  // durable bytes, header included
 	refs    int    // Replay calls reading it
 	trimmed bool   // removed from the log; delete the file when refs is 0
+
+	// hint is where a Replay of this segment stopped: the offset of
+	// record hint.lsn (or of the end of the records read). A later Replay
+	// from at or past it starts there instead of skipping every frame from
+	// the segment's start, so a consumer that follows the log (the packer)
+	// reads each byte once rather than once per round.
+	hint position
+}
+
+// position is the file offset of the frame of record lsn in a segment.
+type position struct {
+	lsn LSN
+	off int64
 }
 
 // Log is a write-ahead log in one directory. All methods are safe for

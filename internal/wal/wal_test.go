@@ -274,6 +274,58 @@ func TestLog_ReplayStop(t *testing.T) {
 	}
 }
 
+// TestLog_ReplayFollow follows the log as the packer does: each Replay
+// starts where the last one stopped (at a refused record or at the end),
+// with appends in between, and earlier starting points still replay from
+// exactly where they ask. Every record must come back once and in order.
+func TestLog_ReplayFollow(t *testing.T) {
+	for _, segSize := range []int64{1024, 64 << 20} {
+		t.Run(fmt.Sprintf("segment=%d", segSize), func(t *testing.T) {
+			l := MustOpen(t, t.TempDir(), wal.Options{SegmentSize: segSize})
+			var want []record
+			add := func(n int) {
+				for range n {
+					i := len(want)
+					data := payload(i, 50+i%300)
+					lsn := MustAppend(t, l, data)
+					want = append(want, record{lsn, string(data)})
+				}
+			}
+			stop := errors.New("round full")
+			next := wal.LSN(1)
+			for round, take := range []int{3, 1, 0, 7, 20, 2, 50, 5} {
+				add(5 + round*3)
+				var got []record
+				err := l.Replay(next, func(lsn wal.LSN, rec []byte) error {
+					if len(got) == take {
+						return stop
+					}
+					got = append(got, record{lsn, string(rec)})
+					return nil
+				})
+				if err != nil && err != stop {
+					t.Fatalf("round %d: Replay: %v", round, err)
+				}
+				for i, r := range got {
+					if w := want[int(next)-1+i]; r != w {
+						t.Fatalf("round %d: record %d is LSN %d, want LSN %d", round, i, r.LSN, w.LSN)
+					}
+				}
+				next += wal.LSN(len(got))
+				// Replaying from an earlier point is unaffected by the hint.
+				for _, from := range []wal.LSN{1, max(1, next/2), next} {
+					if int(from) > len(want) {
+						continue
+					}
+					if got := MustReplay(t, l, from); len(got) != len(want)-int(from)+1 || got[0] != want[from-1] {
+						t.Fatalf("round %d: Replay(%d): %d records from LSN %d", round, from, len(got), got[0].LSN)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestLog_Trim(t *testing.T) {
 	dir := t.TempDir()
 	opts := wal.Options{SegmentSize: 1024}
