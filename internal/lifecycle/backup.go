@@ -22,7 +22,8 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 )
 
-// A backup is a directory:
+// A backup is a set of objects in a blob.Bucket (a directory or an S3
+// prefix, see OpenBackupTarget):
 //
 //	backup.json          BackupHeader, in clear: ids, times, the wrapped backup key
 //	manifest.vbk         the sealed BackupManifest
@@ -78,8 +79,8 @@ func backupAAD(id, path string, chunk int) keyring.AAD {
 
 func backupKeyAAD(id string) keyring.AAD { return keyring.AAD{Kind: "backup-key", ID: id} }
 
-// sealFile seals data into a .vbk file under dir and returns its entry.
-func sealFile(dk *keyring.DataKey, id, dir, path, kind, key string, data []byte) (BackupEntry, error) {
+// sealFile seals data into a .vbk object of dst and returns its entry.
+func sealFile(ctx context.Context, dk *keyring.DataKey, id string, dst blob.Bucket, path, kind, key string, data []byte) (BackupEntry, error) {
 	out := append([]byte(nil), vbkMagic...)
 	for i := 0; i == 0 || i*backupChunk < len(data); i++ {
 		end := min(len(data), (i+1)*backupChunk)
@@ -90,11 +91,7 @@ func sealFile(dk *keyring.DataKey, id, dir, path, kind, key string, data []byte)
 		out = binary.AppendUvarint(out, uint64(len(sealed)))
 		out = append(out, sealed...)
 	}
-	full := filepath.Join(dir, filepath.FromSlash(path))
-	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
-		return BackupEntry{}, err
-	}
-	if err := writeFileSync(full, out); err != nil {
+	if err := dst.Put(ctx, path, out); err != nil {
 		return BackupEntry{}, err
 	}
 	ps, ss := sha256.Sum256(data), sha256.Sum256(out)
@@ -102,26 +99,10 @@ func sealFile(dk *keyring.DataKey, id, dir, path, kind, key string, data []byte)
 		SHA256: hex.EncodeToString(ps[:]), Sealed: hex.EncodeToString(ss[:])}, nil
 }
 
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// openFile reads and opens a .vbk file, checking it against e when e is
-// not nil.
-func openFile(dk *keyring.DataKey, id, dir, path string, e *BackupEntry) ([]byte, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)))
+// openFile reads and opens a .vbk object, checking it against e when e
+// is not nil.
+func openFile(ctx context.Context, dk *keyring.DataKey, id string, src blob.Bucket, path string, e *BackupEntry) ([]byte, error) {
+	raw, err := src.Get(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -155,20 +136,30 @@ func openFile(dk *keyring.DataKey, id, dir, path string, e *BackupEntry) ([]byte
 	return out, nil
 }
 
-// CreateBackup writes a backup of the database and every blob object to
-// dir, which must not exist or be empty. dumpDB writes a consistent copy
-// of the database to a file (SQLite VACUUM INTO, pg_dump); dialect is
-// recorded for restore. The retention and compaction leases are held
-// meanwhile, so no object the database copy refers to is deleted while
-// blobs are copied.
-func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB func(ctx context.Context, path string) error) (*BackupManifest, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+var errStopList = errors.New("stop listing")
+
+// isEmpty reports whether a bucket holds no object.
+func isEmpty(ctx context.Context, b blob.Bucket) (bool, error) {
+	empty := true
+	err := b.List(ctx, "", func(blob.Info) error { empty = false; return errStopList })
+	if err != nil && !errors.Is(err, errStopList) {
+		return false, err
 	}
-	if ents, err := os.ReadDir(dir); err != nil {
-		return nil, err
-	} else if len(ents) > 0 {
-		return nil, veil.Errorf(veil.EINVALID, "Backup directory %s is not empty.", dir)
+	return empty, nil
+}
+
+// CreateBackup writes a backup of the database and every blob object to
+// dst (a directory or an S3 prefix, see OpenBackupTarget), which must be
+// empty. dumpDB writes a consistent copy of the database to a local file
+// (SQLite VACUUM INTO, pg_dump); dialect is recorded for restore. The
+// retention and compaction leases are held meanwhile, so no object the
+// database copy refers to is deleted while blobs are copied. backup.json
+// is written last: a backup without it is incomplete.
+func (s *Service) CreateBackup(ctx context.Context, dst blob.Bucket, dialect string, dumpDB func(ctx context.Context, path string) error) (*BackupManifest, error) {
+	if empty, err := isEmpty(ctx, dst); err != nil {
+		return nil, fmt.Errorf("list backup destination: %w", err)
+	} else if !empty {
+		return nil, veil.Errorf(veil.EINVALID, "The backup destination is not empty.")
 	}
 	id := veil.NewID("bak")
 	dk := keyring.NewDataKey()
@@ -180,8 +171,12 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 	holder := "backup/" + id
 	err = s.withLease(ctx, LeaseRetention, holder, func() error {
 		return s.withLease(ctx, LeaseCompact, holder, func() error {
-			tmp := filepath.Join(dir, ".db-copy")
-			defer os.Remove(tmp)
+			tmpDir, err := os.MkdirTemp("", "veil-backup-*")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmpDir)
+			tmp := filepath.Join(tmpDir, "db")
 			if err := dumpDB(ctx, tmp); err != nil {
 				return fmt.Errorf("copy database: %w", err)
 			}
@@ -190,9 +185,9 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 				return err
 			}
 			os.Remove(tmp)
-			e, err := sealFile(dk, id, dir, "db.vbk", "db", "", data)
+			e, err := sealFile(ctx, dk, id, dst, "db.vbk", "db", "", data)
 			if err != nil {
-				return err
+				return fmt.Errorf("write db.vbk: %w", err)
 			}
 			m.Entries = append(m.Entries, e)
 			renewed := time.Now()
@@ -211,7 +206,7 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 				} else if err != nil {
 					return err
 				}
-				e, err := sealFile(dk, id, dir, "blobs/"+info.Key+".vbk", "blob", info.Key, data)
+				e, err := sealFile(ctx, dk, id, dst, "blobs/"+info.Key+".vbk", "blob", info.Key, data)
 				if err != nil {
 					return fmt.Errorf("back up %s: %w", info.Key, err)
 				}
@@ -224,12 +219,12 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 		return nil, err
 	}
 	mj, _ := json.Marshal(m)
-	if _, err := sealFile(dk, id, dir, "manifest.vbk", "manifest", "", mj); err != nil {
+	if _, err := sealFile(ctx, dk, id, dst, "manifest.vbk", "manifest", "", mj); err != nil {
 		return nil, err
 	}
 	hj, _ := json.MarshalIndent(BackupHeader{Format: BackupFormat, ID: id, CreatedAt: m.CreatedAt, Dialect: dialect,
 		MasterKeyID: s.Master.ID(), WrappedKey: wrapped}, "", "  ")
-	if err := writeFileSync(filepath.Join(dir, "backup.json"), hj); err != nil {
+	if err := dst.Put(ctx, "backup.json", hj); err != nil {
 		return nil, err
 	}
 	_, err = s.record(ctx, audit.Entry{Action: ActionBackupCreate, ObjectKind: "backup", ObjectID: id,
@@ -237,29 +232,42 @@ func (s *Service) CreateBackup(ctx context.Context, dir, dialect string, dumpDB 
 	return m, err
 }
 
-// Backup is an opened backup directory.
+// Backup is an opened backup.
 type Backup struct {
-	Dir      string
+	Src      blob.Bucket
 	Header   BackupHeader
 	Manifest BackupManifest
 	key      *keyring.DataKey
 }
 
-// OpenBackup reads a backup's header and manifest; master must be the
-// master key the backup was made with.
-func OpenBackup(dir string, master *keyring.Master) (*Backup, error) {
-	hb, err := os.ReadFile(filepath.Join(dir, "backup.json"))
-	if err != nil {
+// ReadBackupHeader reads backup.json; it fails unless src holds a
+// complete Veil backup.
+func ReadBackupHeader(ctx context.Context, src blob.Bucket) (*BackupHeader, error) {
+	hb, err := src.Get(ctx, "backup.json")
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, errors.New("no backup.json: not a Veil backup, or an incomplete one")
+	} else if err != nil {
 		return nil, fmt.Errorf("read backup header: %w", err)
 	}
-	b := &Backup{Dir: dir}
-	if err := json.Unmarshal(hb, &b.Header); err != nil || b.Header.Format != BackupFormat {
-		return nil, fmt.Errorf("%s is not a %s backup", dir, BackupFormat)
+	var h BackupHeader
+	if err := json.Unmarshal(hb, &h); err != nil || h.Format != BackupFormat {
+		return nil, fmt.Errorf("backup.json is not a %s header", BackupFormat)
 	}
+	return &h, nil
+}
+
+// OpenBackup reads a backup's header and manifest; master must be the
+// master key the backup was made with.
+func OpenBackup(ctx context.Context, src blob.Bucket, master *keyring.Master) (*Backup, error) {
+	h, err := ReadBackupHeader(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backup{Src: src, Header: *h}
 	if b.key, err = master.Unwrap(b.Header.WrappedKey, backupKeyAAD(b.Header.ID)); err != nil {
 		return nil, fmt.Errorf("backup %s was made with master key %s: %w", b.Header.ID, b.Header.MasterKeyID, err)
 	}
-	mj, err := openFile(b.key, b.Header.ID, dir, "manifest.vbk", nil)
+	mj, err := openFile(ctx, b.key, b.Header.ID, src, "manifest.vbk", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open backup manifest: %w", err)
 	}
@@ -283,7 +291,7 @@ func (b *Backup) Restore(ctx context.Context, writeDB func(data []byte) error, d
 	var problems []Problem
 	for i := range b.Manifest.Entries {
 		e := &b.Manifest.Entries[i]
-		data, err := openFile(b.key, b.Header.ID, b.Dir, e.Path, e)
+		data, err := openFile(ctx, b.key, b.Header.ID, b.Src, e.Path, e)
 		if err != nil {
 			problems = append(problems, Problem{Path: e.Path, Err: err.Error()})
 			continue

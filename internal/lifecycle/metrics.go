@@ -1,6 +1,10 @@
 package lifecycle
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the lifecycle jobs' Prometheus counters. A nil *Metrics
 // counts nothing.
@@ -10,6 +14,10 @@ type Metrics struct {
 	events    *prometheus.CounterVec
 	reclaimed prometheus.Counter
 	runs      *prometheus.CounterVec
+
+	backupLast     prometheus.Gauge
+	backupDuration prometheus.Gauge
+	backupFailures prometheus.Counter
 }
 
 // NewMetrics registers the counters with reg.
@@ -26,7 +34,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_job_runs_total",
 			Help: "Lifecycle job runs, by job and result (ok, error, skipped)."}, []string{"job", "result"}),
 	}
-	reg.MustRegister(m.sessions, m.batches, m.events, m.reclaimed, m.runs)
+	m.backupLast = prometheus.NewGauge(prometheus.GaugeOpts{Name: "veil_backup_last_success_timestamp_seconds",
+		Help: "Unix time of the last scheduled backup that completed (0: none since start)."})
+	m.backupDuration = prometheus.NewGauge(prometheus.GaugeOpts{Name: "veil_backup_last_duration_seconds",
+		Help: "How long the last successful scheduled backup took."})
+	m.backupFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "veil_backup_failures_total",
+		Help: "Scheduled backups that failed."})
+	reg.MustRegister(m.sessions, m.batches, m.events, m.reclaimed, m.runs, m.backupLast, m.backupDuration, m.backupFailures)
 	return m
 }
 
@@ -48,5 +62,18 @@ func (m *Metrics) run(job, result string) {
 func (m *Metrics) reclaim(n int64) {
 	if m != nil {
 		m.reclaimed.Add(float64(n))
+	}
+}
+
+func (m *Metrics) backupDone(at time.Time, d time.Duration) {
+	if m != nil {
+		m.backupLast.Set(float64(at.UnixMilli()) / 1000)
+		m.backupDuration.Set(d.Seconds())
+	}
+}
+
+func (m *Metrics) backupFailed() {
+	if m != nil {
+		m.backupFailures.Inc()
 	}
 }
