@@ -39,14 +39,26 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 			}
 			defer st.Close()
 		}
+		// Webhooks: sessions whose first segment this commit stores get
+		// session.started, written below in this same transaction
+		// (emitSessionsStartedTx, store/sessionevents.go, owned by the
+		// webhook work). Keep the collection and the call when reworking
+		// this loop.
+		var started []sessionRef
 		for i := range c.Segments {
-			ok, err := db.insertSegment(ctx, st, &c.Segments[i], now)
+			ok, first, err := db.insertSegment(ctx, st, &c.Segments[i], now)
 			if err != nil {
 				return err
 			}
 			if ok {
 				added++
 			}
+			if first {
+				started = append(started, sessionRef{c.Segments[i].ProjectID, c.Segments[i].SessionID})
+			}
+		}
+		if err := db.emitSessionsStartedTx(ctx, tx, started); err != nil {
+			return err
 		}
 		_, err := db.exec(ctx, tx, `INSERT INTO ingest_checkpoints (node_id, lsn, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (node_id) DO UPDATE SET lsn = excluded.lsn, updated_at = excluded.updated_at`,
@@ -68,9 +80,16 @@ const (
 		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
 		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
 		user_agent = CASE WHEN user_agent = '' THEN ? ELSE user_agent END,
-		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END
-		WHERE project_id = ? AND id = ?`
+		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END,
+		stored_at = ?
+		WHERE project_id = ? AND id = ?
+		RETURNING segments`
 )
+
+// updateSessionSQL's stored_at (server time of the last stored segment:
+// the session-ended job measures idleness on it) and RETURNING segments
+// (1 = the session's first segment: session.started) serve the webhooks
+// (store/sessionevents.go); keep both when optimising this statement.
 
 // segmentStmts are the two statements of insertSegment, prepared once per
 // CommitPack: a packer round can index hundreds of segments, and preparing
@@ -92,23 +111,30 @@ func (db *DB) prepareSegmentStmts(ctx context.Context, tx *sql.Tx) (*segmentStmt
 
 func (st *segmentStmts) Close() { st.insert.Close(); st.update.Close() }
 
-func (db *DB) insertSegment(ctx context.Context, st *segmentStmts, ps *veil.PackedSegment, now time.Time) (bool, error) {
+// insertSegment indexes one segment and updates its session's counters.
+// It reports whether the segment was new and whether it was the
+// session's first stored segment (for session.started).
+func (db *DB) insertSegment(ctx context.Context, st *segmentStmts, ps *veil.PackedSegment, now time.Time) (added, first bool, err error) {
 	s := &ps.Segment
 	s.CreatedAt = now
 	res, err := st.insert.ExecContext(ctx,
 		s.ProjectID, s.SessionID, s.Seq, s.BlobKey, s.Offset, s.Length, db.ts(s.FirstTS), db.ts(s.LastTS), s.Events, db.ts(now),
 		s.ProjectID, s.SessionID)
 	if err != nil {
-		return false, wrap("insert segment", err)
+		return false, false, wrap("insert segment", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return false, false, nil
 	}
 	m := ps.Meta
-	_, err = st.update.ExecContext(ctx,
+	var segments int64
+	err = st.update.QueryRowContext(ctx,
 		s.Events, m.Errors, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
-		m.URLPath, m.UserAgent, m.UserIndex, s.ProjectID, s.SessionID)
-	return true, wrap("update session", err)
+		m.URLPath, m.UserAgent, m.UserIndex, db.ts(now), s.ProjectID, s.SessionID).Scan(&segments)
+	if err == sql.ErrNoRows { // the session went away under us: nothing to announce
+		return true, false, nil
+	}
+	return true, segments == 1, wrap("update session", err)
 }
 
 // FindCheckpoint returns the node's stored write-ahead-log position, 0 if

@@ -150,10 +150,28 @@ type WebhookPayload struct {
 // that transaction rolls back, no message exists. It returns the message
 // ids (none when nobody subscribes).
 func (db *DB) EmitWebhookEventTx(ctx context.Context, tx *sql.Tx, ev veil.WebhookEvent) ([]string, error) {
-	if ev.ProjectID == "" || ev.Type == "" {
-		return nil, invalidf("Event project and type required.")
+	return db.newOutbox(tx).emit(ctx, ev)
+}
+
+// outbox writes events into one transaction, reading each project's
+// enabled endpoints once (a packer commit may start hundreds of sessions).
+type outbox struct {
+	db  *DB
+	tx  *sql.Tx
+	now time.Time
+	eps map[string][]*veil.WebhookEndpoint
+}
+
+func (db *DB) newOutbox(tx *sql.Tx) *outbox {
+	return &outbox{db: db, tx: tx, now: db.now(), eps: map[string][]*veil.WebhookEndpoint{}}
+}
+
+// endpoints returns the project's enabled endpoints.
+func (o *outbox) endpoints(ctx context.Context, projectID string) ([]*veil.WebhookEndpoint, error) {
+	if eps, ok := o.eps[projectID]; ok {
+		return eps, nil
 	}
-	rows, err := db.query(ctx, tx, "SELECT "+endpointCols+" FROM webhook_endpoints WHERE project_id = ? AND enabled = ?", ev.ProjectID, true)
+	rows, err := o.db.query(ctx, o.tx, "SELECT "+endpointCols+" FROM webhook_endpoints WHERE project_id = ? AND enabled = ?", projectID, true)
 	if err != nil {
 		return nil, wrap("emit webhook event", err)
 	}
@@ -161,18 +179,48 @@ func (db *DB) EmitWebhookEventTx(ctx context.Context, tx *sql.Tx, ev veil.Webhoo
 	if err != nil {
 		return nil, err
 	}
-	now := db.now()
-	body, err := json.Marshal(WebhookPayload{Type: ev.Type, Timestamp: now, Data: ev.Data})
+	o.eps[projectID] = eps
+	return eps, nil
+}
+
+// subscribed reports whether an enabled endpoint of the project accepts
+// typ, so callers can skip building payloads nobody receives.
+func (o *outbox) subscribed(ctx context.Context, projectID, typ string) (bool, error) {
+	eps, err := o.endpoints(ctx, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("emit webhook event: encode %s: %w", ev.Type, err)
+		return false, err
 	}
-	var ids []string
+	for _, e := range eps {
+		if e.Accepts(typ) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (o *outbox) emit(ctx context.Context, ev veil.WebhookEvent) ([]string, error) {
+	if ev.ProjectID == "" || ev.Type == "" {
+		return nil, invalidf("Event project and type required.")
+	}
+	eps, err := o.endpoints(ctx, ev.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		ids  []string
+		body []byte
+	)
 	for _, e := range eps {
 		if !e.Accepts(ev.Type) {
 			continue
 		}
+		if body == nil {
+			if body, err = json.Marshal(WebhookPayload{Type: ev.Type, Timestamp: o.now, Data: ev.Data}); err != nil {
+				return nil, fmt.Errorf("emit webhook event: encode %s: %w", ev.Type, err)
+			}
+		}
 		m := &veil.WebhookMessage{EndpointID: e.ID, ProjectID: e.ProjectID, EventType: ev.Type, Payload: body}
-		if err := db.insertMessage(ctx, tx, m, now); err != nil {
+		if err := o.db.insertMessage(ctx, o.tx, m, o.now); err != nil {
 			return nil, err
 		}
 		ids = append(ids, m.ID)

@@ -13,16 +13,32 @@ import "time"
 // Type: webhook.SessionEnded, Data: webhook.SessionData{…}}), or
 // store.DB.EmitWebhookEvent when there is no such transaction.
 
-// SessionData is the data of session.started and session.ended.
-type SessionData struct {
-	ProjectID string    `json:"project_id"`
-	SessionID string    `json:"session_id"`
-	StartedAt time.Time `json:"started_at"`
-	// EndedAt and the counts are set on session.ended (sent once the
-	// session has been idle for the idle timeout).
-	EndedAt  *time.Time `json:"ended_at,omitempty"`
-	Segments int        `json:"segments,omitempty"`
-	Events   int        `json:"events,omitempty"`
+// SessionStartedData is the data of session.started: sent when a
+// session's first recording segment is stored (the session then exists:
+// listed and playable). URLPath is the entry page path as stored (scrubbed
+// at ingest, no query string); UserAgentFamily is a browser family
+// ("Chrome", "Firefox", …), never the User-Agent string.
+type SessionStartedData struct {
+	ProjectID       string    `json:"project_id"`
+	SessionID       string    `json:"session_id"`
+	StartedAt       time.Time `json:"started_at"`
+	URLPath         string    `json:"url_path"`
+	UserAgentFamily string    `json:"user_agent_family"`
+}
+
+// SessionEndedData is the data of session.ended: sent once no segment of
+// the session has been stored for the idle timeout (veil serve
+// --session-idle-timeout, default 30 min). EndedAt is the last recorded
+// activity and DurationMS = EndedAt - StartedAt.
+type SessionEndedData struct {
+	ProjectID  string    `json:"project_id"`
+	SessionID  string    `json:"session_id"`
+	StartedAt  time.Time `json:"started_at"`
+	EndedAt    time.Time `json:"ended_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Segments   int64     `json:"segments"`
+	Events     int64     `json:"events"`
+	Errors     int64     `json:"errors"`
 }
 
 // RecordingData is the data of recording.pushed and recording.deleted.
@@ -43,12 +59,24 @@ type UserErasedData struct {
 	Sessions      int    `json:"sessions"`
 }
 
-// ExportData is the data of export.completed.
+// ExportData is the data of export.completed: what was exported, how
+// much, and who asked (an actor id, never an e-mail address). Kind is
+// "events" (a project's events), "replay" (one session) or "user" (a
+// per-user access export); Format is "ndjson", "json" or "zip".
 type ExportData struct {
 	ProjectID string `json:"project_id"`
 	ExportID  string `json:"export_id"`
+	Kind      string `json:"kind"`
 	Format    string `json:"format"`
+	Events    int64  `json:"events"`
+	Sessions  int64  `json:"sessions"`
+	Segments  int64  `json:"segments"`
 	Bytes     int64  `json:"bytes"`
+	// ActorKind is "user", "token" or "system" (the CLI); ActorID the
+	// user or token id, or "cli".
+	ActorKind   string    `json:"actor_kind"`
+	ActorID     string    `json:"actor_id"`
+	CompletedAt time.Time `json:"completed_at"`
 }
 
 // DestinationFailedData is the data of destination.failed.
