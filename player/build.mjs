@@ -31,5 +31,7 @@ await build({
   banner: { js: "/*! Veil replay player | Apache-2.0 | includes rrweb (MIT) */" },
   outfile: join(out, "player.js"),
 });
+// player.css: rrweb's rules, then the player's own (player/src/player.css).
 const rr = readFileSync(join(sdk, "node_modules/@rrweb/replay/dist/style.min.css"), "utf8");
-writeFileSync(join(out, "player.css"), "/* rrweb (MIT) */\n" + rr.trim() + "\n");
+const own = readFileSync(join(here, "src/player.css"), "utf8");
+writeFileSync(join(out, "player.css"), "/* rrweb (MIT) */\n" + rr.trim() + "\n" + own.trim() + "\n");

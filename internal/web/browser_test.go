@@ -74,8 +74,13 @@ func runPlayer(t *testing.T, d *dataEnv, user string, pages []map[string]any) ma
 	t.Helper()
 	node, chromium := requireChromium(t)
 	shots := ""
-	if os.Getenv("VEIL_SCREENSHOTS") != "" {
+	if v := os.Getenv("VEIL_SCREENSHOTS"); v != "" {
+		// VEIL_SCREENSHOTS=1 writes docs/screenshots; an absolute path
+		// writes there instead (to look before replacing).
 		shots, _ = filepath.Abs("../../docs/screenshots")
+		if filepath.IsAbs(v) {
+			shots = v
+		}
 		os.MkdirAll(shots, 0o755)
 	}
 	arg, _ := json.Marshal(map[string]any{"chromium": chromium, "base": d.base, "email": d.users[user].Email,

@@ -37,6 +37,7 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Security-Policy", playerCSP)
 	return h.render(w, r, http.StatusOK, "session", page{Title: "Session " + s.ID, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Session": s, "Duration": fmtDur(s.LastSeen.Sub(s.FirstSeen)),
+		"DurationMs": s.LastSeen.Sub(s.FirstSeen).Milliseconds(),
 	}})
 }
 
@@ -60,7 +61,11 @@ func (h *Handler) sessionReplay(w http.ResponseWriter, r *http.Request) error {
 		Details: map[string]string{"project": p.ID}}); err != nil {
 		return err
 	}
-	return h.streamReplay(w, r, p.ID, s.ID)
+	if err := h.streamReplay(w, r, p.ID, s.ID); err != nil {
+		return err
+	}
+	h.streamMoments(w, r, s)
+	return nil
 }
 
 // streamReplay sends the session's events as NDJSON, one sanitized event
