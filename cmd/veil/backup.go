@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/blob"
@@ -24,53 +26,82 @@ func runBackup(ctx context.Context, c *cli, args []string) error {
 		{"create", "write a sealed backup of the database and every blob object", runBackupCreate},
 		{"verify", "restore a backup into a temporary directory and check everything opens", runBackupVerify},
 		{"restore", "restore a backup into an empty data directory", runBackupRestore},
+		{"list", "list the Veil backups in a directory or S3 prefix (scheduled backups), newest first", runBackupList},
 	}, args)
 }
 
 func runBackupCreate(ctx context.Context, c *cli, args []string) error {
 	cfg := config.Default()
-	fs := newFlags(c, "create", "veil backup create --to DIR [--json] [storage flags]")
+	fs := newFlags(c, "create", "veil backup create --to DIR|s3://bucket/prefix?endpoint=URL&region=R [--json] [storage flags]")
 	cfg.BindStorage(fs)
-	to := fs.String("to", "", "new (or empty) directory to write the backup to (required)")
+	to := fs.String("to", "", "where to write the backup: a new (or empty) directory, or an empty S3 prefix (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) (required)")
 	asJSON := fs.Bool("json", false, "print the manifest summary as JSON")
 	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
 		return err
 	}
 	if *to == "" {
-		return usagef("backup create: --to DIR is required")
+		return usagef("backup create: --to DIR or --to s3://bucket/prefix is required")
 	}
 	st, err := openStorage(ctx, &cfg, cfg.Logger(c.stderr), openOpts{blobs: true})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	dump := func(ctx context.Context, path string) error { return st.db.VacuumInto(ctx, path) }
-	if st.db.Dialect() == store.Postgres {
-		pgDump, err := exec.LookPath("pg_dump")
-		if err != nil {
-			return errors.New("backup create: Postgres backups need pg_dump in PATH (install the PostgreSQL client tools); nothing was written")
-		}
-		dump = func(ctx context.Context, path string) error {
-			out, err := exec.CommandContext(ctx, pgDump, "--format=custom", "--no-owner", "--file="+path, "--dbname="+cfg.DatabaseDSN()).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("pg_dump: %v: %s", err, oneLine(string(out)))
-			}
-			return nil
-		}
-	}
-	m, err := lifecycleService(st, nil).CreateBackup(cliCtx(ctx), *to, st.db.Dialect(), dump)
+	dump, err := dbDumper(st)
 	if err != nil {
-		return fmt.Errorf("backup create: %w", userErr(err))
+		return err
+	}
+	dst, err := lifecycle.OpenBackupTarget(ctx, *to)
+	if err != nil {
+		return fmt.Errorf("backup create: %w", err)
+	}
+	m, err := lifecycleService(st, nil).CreateBackup(cliCtx(ctx), dst, st.db.Dialect(), dump)
+	if err != nil {
+		return fmt.Errorf("backup create %s: %w", *to, userErr(err))
 	}
 	var bytes int64
 	for _, e := range m.Entries {
 		bytes += e.Size
 	}
 	if *asJSON {
-		return json.NewEncoder(c.stdout).Encode(map[string]any{"id": m.ID, "files": len(m.Entries), "bytes": bytes, "dir": *to})
+		return json.NewEncoder(c.stdout).Encode(map[string]any{"id": m.ID, "files": len(m.Entries), "bytes": bytes, "to": *to})
 	}
 	fmt.Fprintf(c.stdout, "backup %s written to %s: %d file(s), %d byte(s) before sealing\n", m.ID, *to, len(m.Entries), bytes)
 	return nil
+}
+
+// dbDumper returns how to write a consistent copy of the metadata store
+// to a file: VACUUM INTO for SQLite, pg_dump for Postgres.
+func dbDumper(st *storage) (func(ctx context.Context, path string) error, error) {
+	if st.db.Dialect() != store.Postgres {
+		return func(ctx context.Context, path string) error { return st.db.VacuumInto(ctx, path) }, nil
+	}
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		return nil, errors.New("backup: Postgres backups need pg_dump in PATH (install the PostgreSQL client tools); nothing was written")
+	}
+	dsn := st.cfg.DatabaseDSN()
+	return func(ctx context.Context, path string) error {
+		out, err := exec.CommandContext(ctx, pgDump, "--format=custom", "--no-owner", "--file="+path, "--dbname="+dsn).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("pg_dump: %v: %s", err, oneLine(string(out)))
+		}
+		return nil
+	}, nil
+}
+
+// openBackupArg opens BACKUP (a directory or s3:// prefix) for reading.
+func openBackupArg(ctx context.Context, name, arg string) (blob.Bucket, error) {
+	if !strings.Contains(arg, "://") {
+		if fi, err := os.Stat(arg); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("backup %s: %s is not a backup directory", name, arg)
+		}
+	}
+	src, err := lifecycle.OpenBackupTarget(ctx, arg)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", name, err)
+	}
+	return src, nil
 }
 
 // backupMaster loads the master key without opening any storage:
@@ -95,7 +126,7 @@ func positionalBackup(name string, args []string) (string, []string, error) {
 		return "", args, nil // the flag set prints the usage
 	}
 	if dir == "" {
-		return "", nil, usagef("backup %s: give the backup directory first (veil backup %s DIR …)", name, name)
+		return "", nil, usagef("backup %s: give the backup first (veil backup %s DIR|s3://bucket/prefix …)", name, name)
 	}
 	return dir, rest, nil
 }
@@ -106,7 +137,7 @@ func runBackupVerify(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	cfg := config.Default()
-	fs := newFlags(c, "verify", "veil backup verify BACKUP [--master-key-file F] [--json]")
+	fs := newFlags(c, "verify", "veil backup verify DIR|s3://bucket/prefix [--master-key-file F] [--json]")
 	cfg.BindStorage(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
@@ -116,7 +147,11 @@ func runBackupVerify(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := lifecycle.OpenBackup(dir, master)
+	src, err := openBackupArg(ctx, "verify", dir)
+	if err != nil {
+		return err
+	}
+	b, err := lifecycle.OpenBackup(ctx, src, master)
 	if err != nil {
 		return fmt.Errorf("backup verify: %w", err)
 	}
@@ -213,7 +248,7 @@ func runBackupRestore(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	cfg := config.Default()
-	fs := newFlags(c, "restore", "veil backup restore BACKUP --data DIR [--ledger FILE] [storage flags]")
+	fs := newFlags(c, "restore", "veil backup restore DIR|s3://bucket/prefix --data DIR [--ledger FILE] [storage flags]")
 	cfg.BindStorage(fs)
 	ledger := fs.String("ledger", "", "JSON lines from `veil delete ledger` taken after the backup: re-delete those sessions after restoring")
 	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
@@ -223,7 +258,11 @@ func runBackupRestore(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, err := lifecycle.OpenBackup(dir, master)
+	src, err := openBackupArg(ctx, "restore", dir)
+	if err != nil {
+		return err
+	}
+	b, err := lifecycle.OpenBackup(ctx, src, master)
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
@@ -332,4 +371,35 @@ func restorePostgres(ctx context.Context, b *lifecycle.Backup, cfg *config.Confi
 		}
 		return nil
 	}, bl)
+}
+
+func runBackupList(ctx context.Context, c *cli, args []string) error {
+	dir, args, err := positionalBackup("list", args)
+	if err != nil {
+		return err
+	}
+	cfg := config.Default()
+	fs := newFlags(c, "list", "veil backup list DIR|s3://bucket/prefix [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := loadConfig(c, fs, &cfg, args, false); err != nil {
+		return err
+	}
+	src, err := openBackupArg(ctx, "list", dir)
+	if err != nil {
+		return err
+	}
+	list, other, err := lifecycle.ListBackups(ctx, src)
+	if err != nil {
+		return fmt.Errorf("backup list: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(c.stdout).Encode(map[string]any{"backups": list, "other": other})
+	}
+	for _, b := range list {
+		fmt.Fprintf(c.stdout, "%s\t%s\t%s\t%s\n", b.Name, b.Header.ID, b.Header.CreatedAt.Format(time.RFC3339), b.Header.Dialect)
+	}
+	for _, o := range other {
+		fmt.Fprintf(c.stdout, "%s\t(not a complete Veil backup)\n", o)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,17 +28,75 @@ func lifecycleService(st *storage, reg prometheus.Registerer) *lifecycle.Service
 	return s
 }
 
-// startLifecycle runs the retention and compaction jobs in the background
-// until ctx ends. Every node runs them; leases make one node at a time do
-// the work.
-func startLifecycle(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger) {
+// backupFlags are veil serve's scheduled-backup flags.
+type backupFlags struct {
+	every time.Duration
+	to    string
+	keep  int
+}
+
+func bindBackupFlags(fs *flag.FlagSet) *backupFlags {
+	b := &backupFlags{}
+	fs.DurationVar(&b.every, "backup-every", 0, "make a sealed backup this often (e.g. 24h; 0 = no scheduled backups); needs --backup-to")
+	fs.StringVar(&b.to, "backup-to", "", "where scheduled backups go: a directory or s3://bucket/prefix?endpoint=URL&region=R (each backup in its own veil-backup-<time>/ prefix)")
+	fs.IntVar(&b.keep, "backup-keep", 7, "keep the newest N complete Veil backups in --backup-to and delete older ones (0 = keep all)")
+	return b
+}
+
+func (b *backupFlags) validate() error {
+	switch {
+	case b.every < 0:
+		return usagef("--backup-every must not be negative")
+	case b.every > 0 && b.every < time.Second:
+		return usagef("--backup-every %s: at least 1s", b.every)
+	case b.every > 0 && b.to == "":
+		return usagef("--backup-every needs --backup-to DIR|s3://bucket/prefix")
+	case b.every == 0 && b.to != "":
+		return usagef("--backup-to needs --backup-every (e.g. 24h)")
+	case b.keep < 0:
+		return usagef("--backup-keep must not be negative")
+	}
+	return nil
+}
+
+// startLifecycle runs the retention and compaction jobs, and scheduled
+// backups when bk asks for them, in the background until ctx ends. Every
+// node runs them; leases make one node at a time do the work.
+func startLifecycle(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger, bk *backupFlags) error {
 	host, _ := os.Hostname()
-	job := &lifecycle.Job{Service: lifecycleService(st, reg), Holder: host + "/" + time.Now().Format(time.RFC3339Nano), Interval: time.Hour}
+	holder := host + "/" + time.Now().Format(time.RFC3339Nano)
+	svc := lifecycleService(st, reg)
+	job := &lifecycle.Job{Service: svc, Holder: holder, Interval: time.Hour}
+	var bj *lifecycle.BackupJob
+	if bk != nil && bk.every > 0 {
+		target, err := lifecycle.OpenBackupTarget(ctx, bk.to)
+		if err != nil {
+			return fmt.Errorf("--backup-to: %w", err)
+		}
+		if err := target.Ping(ctx); err != nil {
+			return fmt.Errorf("--backup-to: %w", err)
+		}
+		dump, err := dbDumper(st)
+		if err != nil {
+			return err
+		}
+		bj = &lifecycle.BackupJob{Service: svc, Target: target, Dialect: st.db.Dialect(), Dump: dump,
+			Every: bk.every, Keep: bk.keep, Holder: holder}
+	}
 	go func() {
 		if err := job.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("lifecycle jobs stopped", "err", err)
 		}
 	}()
+	if bj != nil {
+		log.Info("scheduled backups on", "every", bk.every.String(), "keep", bk.keep)
+		go func() {
+			if err := bj.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("backup job stopped", "err", err)
+			}
+		}()
+	}
+	return nil
 }
 
 // cliCtx marks what a command does in the audit log as done by the CLI.

@@ -22,7 +22,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	cfg.BindStorage(fs)
 	cfg.BindServer(fs)
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo organisation, project, user and keys if missing, and print how to use them")
+	bk := bindBackupFlags(fs)
 	if err := loadConfig(c, fs, &cfg, args, true); err != nil {
+		return err
+	}
+	if err := bk.validate(); err != nil {
 		return err
 	}
 	log := cfg.Logger(c.stderr)
@@ -76,7 +80,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	startLifecycle(ctx, st, reg, log) // retention and compaction jobs (leased)
+	if err := startLifecycle(ctx, st, reg, log, bk); err != nil { // retention, compaction, backups (leased)
+		return err
+	}
 	if testHookServing != nil {
 		testHookServing(srv)
 	}
