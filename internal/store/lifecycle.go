@@ -49,66 +49,70 @@ type DeletedSession struct {
 // it happens or none. A missing session is ENOTFOUND.
 func (db *DB) ShredSession(ctx context.Context, projectID, sessionID, reason string) (*ShredResult, error) {
 	res := &ShredResult{}
-	now := db.now()
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		if db.dialect == SQLite {
-			// Freed pages are zeroed instead of left with the old key.
-			if _, err := tx.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
-				return wrap("secure_delete", err)
-			}
-		}
-		r, err := db.exec(ctx, tx, "UPDATE sessions SET wrapped_key = ? WHERE project_id = ? AND id = ?",
-			make([]byte, 70), projectID, sessionID)
-		if err != nil {
-			return wrap("shred session key", err)
-		}
-		if err := rowsAffected(r, "Session not found."); err != nil {
-			return err
-		}
-		rows, err := db.query(ctx, tx, `SELECT blob_key, COUNT(*), COALESCE(SUM(len), 0) FROM segments
-			WHERE project_id = ? AND session_id = ? GROUP BY blob_key ORDER BY blob_key`, projectID, sessionID)
-		if err != nil {
-			return wrap("list session packs", err)
-		}
-		for rows.Next() {
-			var key string
-			var n, b int64
-			if err := rows.Scan(&key, &n, &b); err != nil {
-				rows.Close()
-				return wrap("list session packs", err)
-			}
-			res.Packs = append(res.Packs, key)
-			res.Segments += n
-			res.Bytes += b
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return wrap("list session packs", err)
-		}
-		for _, key := range res.Packs {
-			if _, err := db.exec(ctx, tx, `INSERT INTO pack_garbage (blob_key, project_id, created_at) VALUES (?, ?, ?)
-				ON CONFLICT (blob_key) DO NOTHING`, key, projectID, db.ts(now)); err != nil {
-				return wrap("record pack garbage", err)
-			}
-		}
-		if _, err := db.exec(ctx, tx, "DELETE FROM sessions WHERE project_id = ? AND id = ?", projectID, sessionID); err != nil {
-			return wrap("delete session", err)
-		}
-		_, err = db.exec(ctx, tx, `INSERT INTO deleted_sessions (project_id, session_id, reason, deleted_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (project_id, session_id) DO UPDATE SET reason = excluded.reason, deleted_at = excluded.deleted_at`,
-			projectID, sessionID, reason, db.ts(now))
-		if err != nil {
-			return wrap("record deletion", err)
-		}
-		// Subscribers hear of the deletion if and only if it commits.
-		_, err = db.EmitWebhookEventTx(ctx, tx, veil.WebhookEvent{ProjectID: projectID, Type: "recording.deleted",
-			Data: map[string]any{"project_id": projectID, "session_id": sessionID, "reason": reason}})
-		return err
-	})
+	err := db.withTx(ctx, func(tx *sql.Tx) error { return db.shredSessionTx(ctx, tx, projectID, sessionID, reason, res) })
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// shredSessionTx is ShredSession inside tx (also used by
+// ShredPushedSession, which checks more first).
+func (db *DB) shredSessionTx(ctx context.Context, tx *sql.Tx, projectID, sessionID, reason string, res *ShredResult) error {
+	now := db.now()
+	if db.dialect == SQLite {
+		// Freed pages are zeroed instead of left with the old key.
+		if _, err := tx.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
+			return wrap("secure_delete", err)
+		}
+	}
+	r, err := db.exec(ctx, tx, "UPDATE sessions SET wrapped_key = ? WHERE project_id = ? AND id = ?",
+		make([]byte, 70), projectID, sessionID)
+	if err != nil {
+		return wrap("shred session key", err)
+	}
+	if err := rowsAffected(r, "Session not found."); err != nil {
+		return err
+	}
+	rows, err := db.query(ctx, tx, `SELECT blob_key, COUNT(*), COALESCE(SUM(len), 0) FROM segments
+		WHERE project_id = ? AND session_id = ? GROUP BY blob_key ORDER BY blob_key`, projectID, sessionID)
+	if err != nil {
+		return wrap("list session packs", err)
+	}
+	for rows.Next() {
+		var key string
+		var n, b int64
+		if err := rows.Scan(&key, &n, &b); err != nil {
+			rows.Close()
+			return wrap("list session packs", err)
+		}
+		res.Packs = append(res.Packs, key)
+		res.Segments += n
+		res.Bytes += b
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("list session packs", err)
+	}
+	for _, key := range res.Packs {
+		if _, err := db.exec(ctx, tx, `INSERT INTO pack_garbage (blob_key, project_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (blob_key) DO NOTHING`, key, projectID, db.ts(now)); err != nil {
+			return wrap("record pack garbage", err)
+		}
+	}
+	if _, err := db.exec(ctx, tx, "DELETE FROM sessions WHERE project_id = ? AND id = ?", projectID, sessionID); err != nil {
+		return wrap("delete session", err)
+	}
+	_, err = db.exec(ctx, tx, `INSERT INTO deleted_sessions (project_id, session_id, reason, deleted_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id, session_id) DO UPDATE SET reason = excluded.reason, deleted_at = excluded.deleted_at`,
+		projectID, sessionID, reason, db.ts(now))
+	if err != nil {
+		return wrap("record deletion", err)
+	}
+	// Subscribers hear of the deletion if and only if it commits.
+	_, err = db.EmitWebhookEventTx(ctx, tx, veil.WebhookEvent{ProjectID: projectID, Type: "recording.deleted",
+		Data: map[string]any{"project_id": projectID, "session_id": sessionID, "reason": reason}})
+	return err
 }
 
 // ListDeletedSessions returns ledger entries deleted at or after since,
