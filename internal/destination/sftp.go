@@ -152,7 +152,9 @@ func (t *sftpTarget) ReadBack(_ context.Context, name string) (int64, [32]byte, 
 	return n, sum, nil
 }
 
-func (t *sftpTarget) Delete(_ context.Context, name string) error { return t.client.Remove(t.path(name)) }
+func (t *sftpTarget) Delete(_ context.Context, name string) error {
+	return t.client.Remove(t.path(name))
+}
 
 func (t *sftpTarget) Location() string {
 	loc := "sftp://" + t.cfg.User + "@" + net.JoinHostPort(t.cfg.Host, strconv.Itoa(t.cfg.Port)) + "/"
