@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veil-privacy/veil/internal/blob"
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/events"
 	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/lifecycle"
 	"github.com/veil-privacy/veil/internal/scrub"
 	"github.com/veil-privacy/veil/internal/testenv"
 	"github.com/veil-privacy/veil/internal/wal"
@@ -191,77 +193,134 @@ func TestEraseAndExportUserCLI(t *testing.T) {
 	}
 }
 
+// TestBackupVerifyRestore is the restore drill, into a directory and
+// into a real S3 server: backup → deletion after it (kept in the ledger)
+// → wipe → restore → every session and event readable, the deleted one
+// not; then a corrupted backup file is detected by verify.
 func TestBackupVerifyRestore(t *testing.T) {
-	r := recordData(t)
-	d := []string{"--data", r.dir}
-	pid := r.project.ProjectID
-	bdir := filepath.Join(t.TempDir(), "backup")
-	mustVeil(t, nil, append([]string{"backup", "create", "--to", bdir}, d...)...)
-	if res := runVeil(t, nil, append([]string{"backup", "create", "--to", bdir}, d...)...); res.code != 1 {
-		t.Fatalf("backup into a non-empty dir: %d %s", res.code, res.stderr)
-	}
-	// Every file at rest is sealed: no SQLite header, no JSON of events.
-	filepath.WalkDir(bdir, func(p string, de os.DirEntry, err error) error {
-		if err != nil || de.IsDir() || filepath.Base(p) == "backup.json" {
-			return err
-		}
-		b, _ := os.ReadFile(p)
-		if bytes.Contains(b, []byte("SQLite format 3")) || bytes.Contains(b, []byte(pid)) {
-			t.Errorf("%s holds clear data", p)
-		}
-		return nil
-	})
-	v := mustVeil(t, nil, append([]string{"backup", "verify", bdir}, d...)...)
-	if !strings.Contains(v.stdout, "2 session(s)") {
-		t.Fatalf("verify: %s", v.stdout)
-	}
+	for _, kind := range []string{"dir", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			r := recordData(t)
+			d := []string{"--data", r.dir}
+			pid := r.project.ProjectID
+			btarget := filepath.Join(t.TempDir(), "backup")
+			if kind == "s3" {
+				btarget = testenv.S3BlobURL(t, "drill/"+filepath.Base(r.dir))
+			}
+			bucket, err := lifecycle.OpenBackupTarget(context.Background(), btarget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustVeil(t, nil, append([]string{"backup", "create", "--to", btarget}, d...)...)
+			if res := runVeil(t, nil, append([]string{"backup", "create", "--to", btarget}, d...)...); res.code != 1 || !strings.Contains(res.stderr, "not empty") {
+				t.Fatalf("backup into a non-empty target: %d %s", res.code, res.stderr)
+			}
+			// Every object at rest is sealed: no SQLite header, no JSON of events.
+			var victim string
+			bucket.List(context.Background(), "", func(i blob.Info) error {
+				if strings.HasPrefix(i.Key, "blobs/") && victim == "" {
+					victim = i.Key
+				}
+				if i.Key == "backup.json" {
+					return nil
+				}
+				b, _ := bucket.Get(context.Background(), i.Key)
+				if bytes.Contains(b, []byte("SQLite format 3")) || bytes.Contains(b, []byte(pid)) || bytes.Contains(b, []byte("u-1")) {
+					t.Errorf("%s holds clear data", i.Key)
+				}
+				return nil
+			})
+			v := mustVeil(t, nil, append([]string{"backup", "verify", btarget}, d...)...)
+			if !strings.Contains(v.stdout, "2 session(s)") {
+				t.Fatalf("verify: %s", v.stdout)
+			}
 
-	// A deletion after the backup, kept in the ledger outside it.
-	mustVeil(t, nil, append([]string{"delete", "session", r.sessions[0], "--project", pid}, d...)...)
-	ledger := filepath.Join(t.TempDir(), "ledger.jsonl")
-	os.WriteFile(ledger, []byte(mustVeil(t, nil, append([]string{"delete", "ledger"}, d...)...).stdout), 0o600)
+			// A deletion after the backup, kept in the ledger outside it.
+			mustVeil(t, nil, append([]string{"delete", "session", r.sessions[0], "--project", pid}, d...)...)
+			ledger := filepath.Join(t.TempDir(), "ledger.jsonl")
+			os.WriteFile(ledger, []byte(mustVeil(t, nil, append([]string{"delete", "ledger"}, d...)...).stdout), 0o600)
 
-	// Disaster: restore into a new directory with the (separately kept) master key.
-	keyFile := filepath.Join(t.TempDir(), "master.key")
-	kb, _ := os.ReadFile(filepath.Join(r.dir, "master.key"))
-	os.WriteFile(keyFile, kb, 0o600)
-	os.RemoveAll(r.dir)
-	nd := []string{"--data", filepath.Join(t.TempDir(), "restored"), "--master-key-file", keyFile}
-	if res := runVeil(t, nil, "backup", "restore", bdir, "--data", nd[1]); res.code != 1 || !strings.Contains(res.stderr, "master key") {
-		t.Fatalf("restore without the master key: %d %s", res.code, res.stderr)
-	}
-	out := mustVeil(t, nil, append([]string{"backup", "restore", bdir, "--ledger", ledger}, nd...)...)
-	if !strings.Contains(out.stdout, "1 session(s) deleted after the backup") {
-		t.Fatalf("restore: %s", out.stdout)
-	}
-	if res := runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[0], "--project", pid}, nd...)...); res.code == 0 {
-		t.Fatal("a session deleted after the backup came back with the restore")
-	}
-	rep := mustVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, nd...)...)
-	if !strings.Contains(rep.stdout, "m-"+r.sessions[1]+"-2") {
-		t.Fatalf("restored replay: %s", rep.stdout)
-	}
-	ev := mustVeil(t, nil, append([]string{"export", "events", "--project", pid}, nd...)...)
-	if strings.Count(ev.stdout, "\n") != 4 {
-		t.Fatalf("restored events:\n%s", ev.stdout)
-	}
+			// Disaster: restore into a new directory with the (separately kept) master key.
+			keyFile := filepath.Join(t.TempDir(), "master.key")
+			kb, _ := os.ReadFile(filepath.Join(r.dir, "master.key"))
+			os.WriteFile(keyFile, kb, 0o600)
+			os.RemoveAll(r.dir)
+			nd := []string{"--data", filepath.Join(t.TempDir(), "restored"), "--master-key-file", keyFile}
+			if res := runVeil(t, nil, "backup", "restore", btarget, "--data", nd[1]); res.code != 1 || !strings.Contains(res.stderr, "master key") {
+				t.Fatalf("restore without the master key: %d %s", res.code, res.stderr)
+			}
+			out := mustVeil(t, nil, append([]string{"backup", "restore", btarget, "--ledger", ledger}, nd...)...)
+			if !strings.Contains(out.stdout, "1 session(s) deleted after the backup") {
+				t.Fatalf("restore: %s", out.stdout)
+			}
+			if res := runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[0], "--project", pid}, nd...)...); res.code == 0 {
+				t.Fatal("a session deleted after the backup came back with the restore")
+			}
+			rep := mustVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, nd...)...)
+			if !strings.Contains(rep.stdout, "m-"+r.sessions[1]+"-2") {
+				t.Fatalf("restored replay: %s", rep.stdout)
+			}
+			ev := mustVeil(t, nil, append([]string{"export", "events", "--project", pid}, nd...)...)
+			if strings.Count(ev.stdout, "\n") != 4 {
+				t.Fatalf("restored events:\n%s", ev.stdout)
+			}
 
-	// Corrupt one blob file: verify names it and fails.
-	var victim string
-	filepath.WalkDir(filepath.Join(bdir, "blobs"), func(p string, de os.DirEntry, err error) error {
-		if err == nil && !de.IsDir() && victim == "" {
-			victim = p
+			// Corrupt one blob file: verify names it and fails.
+			b, err := bucket.Get(context.Background(), victim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)-5] ^= 0xff
+			if err := bucket.Put(context.Background(), victim, b); err != nil {
+				t.Fatal(err)
+			}
+			bad := runVeil(t, nil, append([]string{"backup", "verify", btarget}, nd...)...)
+			if bad.code != 1 || !strings.Contains(bad.stdout, "PROBLEM "+victim) {
+				t.Fatalf("verify of a corrupt backup: %d\n%s\n%s", bad.code, bad.stdout, bad.stderr)
+			}
+		})
+	}
+}
+
+// TestServeScheduledBackups runs veil serve with a one-second backup
+// schedule and keep 2, and waits until backups appear and old ones go.
+func TestServeScheduledBackups(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "backups")
+	mustVeil(t, nil, "project", "create", "--name", "sched", "--data", dir)
+	_, base, _, stderr := startServe(t, nil, "--data", dir, "--backup-every", "1s", "--backup-to", target, "--backup-keep", "2")
+	deadline := time.Now().Add(90 * time.Second)
+	var names []string
+	for {
+		list := runVeil(t, nil, "backup", "list", target)
+		names = nil
+		for _, l := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+			if strings.HasPrefix(l, "veil-backup-") {
+				names = append(names, strings.Fields(l)[0])
+			}
 		}
-		return err
-	})
-	b, _ := os.ReadFile(victim)
-	b[len(b)-5] ^= 0xff
-	os.WriteFile(victim, b, 0o600)
-	bad := runVeil(t, nil, append([]string{"backup", "verify", bdir}, nd...)...)
-	rel, _ := filepath.Rel(bdir, victim)
-	if bad.code != 1 || !strings.Contains(bad.stdout, "PROBLEM "+filepath.ToSlash(rel)) {
-		t.Fatalf("verify of a corrupt backup: %d\n%s\n%s", bad.code, bad.stdout, bad.stderr)
+		_, metrics := httpGet(t, base+"/metrics")
+		if len(names) == 2 && strings.Contains(metrics, "veil_backup_last_success_timestamp_seconds") && countPruned(t, dir) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pruned scheduled backups after 90s: %v\n%s", names, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
+	v := mustVeil(t, nil, "backup", "verify", filepath.Join(target, names[0]), "--data", dir)
+	if !strings.Contains(v.stdout, "file(s) checked") {
+		t.Fatalf("verify of a scheduled backup: %s", v.stdout)
+	}
+	if res := runVeil(t, nil, "serve", "--data", dir, "--backup-every", "24h"); res.code != 2 || !strings.Contains(res.stderr, "--backup-to") {
+		t.Fatalf("--backup-every without --backup-to: %d %s", res.code, res.stderr)
+	}
+}
+
+// countPruned counts backup.prune entries in a data dir's audit log.
+func countPruned(t *testing.T, dir string) int {
+	out := runVeil(t, nil, "audit", "export", "--data", dir)
+	return strings.Count(out.stdout, lifecycle.ActionBackupPrune)
 }
 
 func TestBackupPostgres(t *testing.T) {

@@ -87,8 +87,11 @@ type Options struct {
 	Audit     *audit.Log
 	// Webhooks manages webhook endpoints; nil answers 503 on those routes.
 	Webhooks *webhook.Service
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Lifecycle deletes sessions, erases and exports users and sets
+	// retention (lifecycle.go); nil answers 503 on those routes.
+	Lifecycle Lifecycle
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Handler serves /api/v1/.
@@ -153,6 +156,13 @@ func (h *Handler) routes() []route {
 		{"POST " + org + "/tokens", auth.PermTokensManage, false, h.createToken},
 		{"DELETE " + org + "/tokens/{token}", auth.PermTokensManage, false, h.revokeToken},
 		{"GET " + org + "/audit", auth.PermAuditRead, false, h.listAudit},
+		{"DELETE " + project + "/sessions/{session}", auth.PermProjectManage, false, h.deleteSession},
+		{"POST " + project + "/erasures", auth.PermProjectManage, false, h.eraseUser},
+		{"POST " + project + "/exports", auth.PermDataExport, false, h.exportUser},
+		{"GET " + project + "/retention", auth.PermProjectRead, false, h.getRetention},
+		{"PUT " + project + "/retention", auth.PermSettingsManage, false, h.putRetention},
+		{"GET " + org + "/retention", auth.PermOrgRead, false, h.getRetention},
+		{"PUT " + org + "/retention", auth.PermSettingsManage, false, h.putRetention},
 		{"GET " + org + "/sso", auth.PermSettingsManage, false, h.getSSO},
 		{"PUT " + org + "/sso", auth.PermSettingsManage, false, h.putSSO},
 	}
@@ -265,6 +275,9 @@ func (h *Handler) resolve(ctx context.Context, r *http.Request) error {
 			}
 		}
 		if err := h.resolveWebhook(r.WithContext(ctx), id); err != nil {
+			return err
+		}
+		if err := h.resolveSession(ctx, r, id); err != nil {
 			return err
 		}
 	}

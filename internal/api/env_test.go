@@ -40,6 +40,7 @@ type tenant struct {
 	Newcomer *veil.User // not a member yet
 	Webhook  *veil.WebhookEndpoint
 	Message  *veil.WebhookMessage // a webhook.test message to Webhook
+	Session  *veil.Session        // a recorded session (metadata only)
 }
 
 var (
@@ -111,6 +112,8 @@ func template(t testing.TB) (string, fixture) {
 				tn.Message, err = whs.SendTest(ctx, p.ID, tn.Webhook.ID)
 				must(err)
 			}
+			tn.Session = &veil.Session{ProjectID: p.ID, ID: "session-" + strings.ToLower(name) + "-0001", WrappedKey: []byte("wrapped")}
+			must(db.CreateSession(ctx, tn.Session))
 			tmplFix.Orgs[name] = tn
 		}
 		for _, role := range []veil.Role{veil.RoleViewer, veil.RoleMember, veil.RoleAdmin, veil.RoleOwner} {
@@ -170,6 +173,7 @@ func newEnv(t testing.TB) *env {
 		SecretKey:     tmplKey,
 		Audit:         &audit.Log{Store: db},
 		Webhooks:      &webhook.Service{Store: db, Key: tmplKey},
+		Lifecycle:     lifecycleService(t, db, m),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

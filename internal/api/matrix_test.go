@@ -57,6 +57,13 @@ var matrix = map[string]cell{
 	"DELETE /api/v1/orgs/{org}/tokens/{token}":                                                {minRole: veil.RoleAdmin, ok: 204},
 	"GET /api/v1/orgs/{org}/sso":                                                              {minRole: veil.RoleAdmin, ok: 200},
 	"PUT /api/v1/orgs/{org}/sso":                                                              {minRole: veil.RoleAdmin, ok: 200, body: `{"issuer":"https://idp.example","client_id":"veil","client_secret":"s","allowed_domains":["example.com"],"default_role":"viewer","enabled":true}`},
+	"DELETE /api/v1/orgs/{org}/projects/{project}/sessions/{session}":                         {minRole: veil.RoleAdmin, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/erasures":                                     {minRole: veil.RoleAdmin, ok: 200, body: `{"user_id":"u-1"}`},
+	"POST /api/v1/orgs/{org}/projects/{project}/exports":                                      {minRole: veil.RoleMember, ok: 200, body: `{"user_id":"u-1"}`},
+	"GET /api/v1/orgs/{org}/projects/{project}/retention":                                     {minRole: veil.RoleViewer, ok: 200},
+	"PUT /api/v1/orgs/{org}/projects/{project}/retention":                                     {minRole: veil.RoleAdmin, ok: 200, body: `{"replay_days":30,"event_days":null}`},
+	"GET /api/v1/orgs/{org}/retention":                                                        {minRole: veil.RoleViewer, ok: 200},
+	"PUT /api/v1/orgs/{org}/retention":                                                        {minRole: veil.RoleAdmin, ok: 200, body: `{"replay_days":90,"event_days":30}`},
 	"GET /api/v1/orgs/{org}/audit":                                                            {minRole: veil.RoleAdmin, ok: 200},
 }
 
@@ -138,7 +145,7 @@ func (e *env) fill(s, target string) string {
 		child = e.fix.Orgs["B"]
 	}
 	return strings.NewReplacer("{org}", org.Org.ID, "{project}", child.Project.ID, "{key}", child.Key.ID,
-		"{user}", child.Member.ID, "{webhook}", child.Webhook.ID, "{message}", child.Message.ID, "{token}", child.Spare.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
+		"{user}", child.Member.ID, "{webhook}", child.Webhook.ID, "{message}", child.Message.ID, "{token}", child.Spare.ID, "{session}", child.Session.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
 }
 
 // TestOpenAPIInSync checks docs/openapi.yaml is the served document and

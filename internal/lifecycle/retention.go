@@ -301,3 +301,113 @@ func (j *Job) Once(ctx context.Context) {
 		log.Error("compaction job failed; will retry", "err", err)
 	}
 }
+
+// policyFrom resolves a project's policy from an org default and a
+// project setting (either may be nil).
+func policyFrom(projectID string, org, proj *store.Retention) *Policy {
+	pol := &Policy{ProjectID: projectID, ReplayFrom: "default", EventFrom: "default"}
+	for _, sc := range []struct {
+		r    *store.Retention
+		from string
+	}{{org, "org"}, {proj, "project"}} {
+		if sc.r == nil {
+			continue
+		}
+		if sc.r.ReplayDays != nil {
+			pol.ReplayDays, pol.ReplayFrom = *sc.r.ReplayDays, sc.from
+		}
+		if sc.r.EventDays != nil {
+			pol.EventDays, pol.EventFrom = *sc.r.EventDays, sc.from
+		}
+	}
+	return pol
+}
+
+// RetentionSetting returns the stored setting of a project (projectID
+// set) or an org default; one never set has both days nil.
+func (s *Service) RetentionSetting(ctx context.Context, orgID, projectID string) (*store.Retention, error) {
+	r, err := s.Store.FindRetention(ctx, orgID, projectID)
+	if veil.ErrorCode(err) == veil.ENOTFOUND {
+		return &store.Retention{OrgID: orgID, ProjectID: projectID}, nil
+	}
+	return r, err
+}
+
+// MaxRetentionDays bounds a retention setting (100 years).
+const MaxRetentionDays = 36500
+
+// ValidateRetention checks a setting's day counts.
+func ValidateRetention(r *store.Retention) error {
+	for _, d := range []*int{r.ReplayDays, r.EventDays} {
+		if d != nil && (*d < 0 || *d > MaxRetentionDays) {
+			return veil.Errorf(veil.EINVALID, "Retention is a number of days from 0 (keep forever) to %d, or null to inherit.", MaxRetentionDays)
+		}
+	}
+	return nil
+}
+
+// RetentionImpact is what a retention setting would delete now, per
+// project it governs, and in total.
+type RetentionImpact struct {
+	Setting  *store.Retention     `json:"setting"`
+	Applied  bool                 `json:"applied"`
+	Projects []*Preview           `json:"projects"`
+	Total    store.RetentionStats `json:"total"`
+}
+
+// ProposeRetention counts what r (a project setting, or an org default
+// when r.ProjectID is "") would make the retention job delete right now,
+// without storing anything. For an org default, projects that override a
+// value keep their own.
+func (s *Service) ProposeRetention(ctx context.Context, r *store.Retention) (*RetentionImpact, error) {
+	if err := ValidateRetention(r); err != nil {
+		return nil, err
+	}
+	var projects []*veil.Project
+	if r.ProjectID != "" {
+		p, err := s.Store.FindProjectByID(ctx, r.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if p.OrgID != r.OrgID {
+			return nil, veil.Errorf(veil.ENOTFOUND, "Project not found.")
+		}
+		projects = []*veil.Project{p}
+	} else {
+		var err error
+		if projects, err = s.Store.ListProjects(ctx, r.OrgID); err != nil {
+			return nil, err
+		}
+	}
+	out := &RetentionImpact{Setting: r, Projects: []*Preview{}}
+	for _, p := range projects {
+		org, proj := r, (*store.Retention)(nil)
+		if r.ProjectID != "" {
+			o, err := s.RetentionSetting(ctx, p.OrgID, "")
+			if err != nil {
+				return nil, err
+			}
+			org, proj = o, r
+		} else if ps, err := s.RetentionSetting(ctx, p.OrgID, p.ID); err != nil {
+			return nil, err
+		} else {
+			proj = ps
+		}
+		pv, err := s.PreviewPolicy(ctx, policyFrom(p.ID, org, proj))
+		if err != nil {
+			return nil, err
+		}
+		out.Projects = append(out.Projects, pv)
+		out.Total.Sessions += pv.Sessions
+		out.Total.ReplayBytes += pv.ReplayBytes
+		out.Total.EventBatches += pv.EventBatches
+		out.Total.Events += pv.Events
+		out.Total.EventBytes += pv.EventBytes
+	}
+	return out, nil
+}
+
+// FindSession returns a session of a project (ENOTFOUND if missing).
+func (s *Service) FindSession(ctx context.Context, projectID, sessionID string) (*veil.Session, error) {
+	return s.Store.FindSession(ctx, projectID, sessionID)
+}
