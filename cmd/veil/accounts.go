@@ -129,6 +129,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		SecretKey:     svc.key,
 		Audit:         svc.audit,
 		Webhooks:      webhookService(st, svc.key),
+		Settings:      st.projectSettings(),
 		Logger:        st.log.With("component", "api"),
 	})
 	srv.Handle("/api/v1/", ah)

@@ -54,6 +54,7 @@ func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prome
 		Log:          wl,
 		Blobs:        st.blobs,
 		Scrubber:     scrubber,
+		Settings:     st.projectSettings(), // per-project rules, cached (ingest/rules.go)
 		Dedup:        events.NewDedup(events.DefaultDedupWindow, time.Now),
 		Logger:       log.With("component", "ingest"),
 		RatePerKey:   st.cfg.RatePerKey,

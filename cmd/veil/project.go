@@ -13,6 +13,8 @@ func runProject(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil project", []command{
 		{"create", "create a project with a browser key and a server key", runProjectCreate},
 		{"list", "list projects", runProjectList},
+		{"rules", "show or set a project's scrubbing rules", runProjectRules},
+		{"sdk", "show or set the masking defaults a project pushes to the browser SDK", runProjectSDK},
 	}, args)
 }
 

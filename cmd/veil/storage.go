@@ -15,6 +15,7 @@ import (
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/store"
 )
 
@@ -25,6 +26,9 @@ type storage struct {
 	db     *store.DB
 	blobs  blob.Bucket // nil unless asked for
 	master *keyring.Master
+	// settings is the project settings service shared by the dashboard,
+	// the API and ingest of this process (see projectSettings).
+	settings *settings.Service
 }
 
 type openOpts struct {

@@ -85,6 +85,9 @@ type Options struct {
 	// SecretKey (the instance's accounts key) seals SSO client secrets.
 	SecretKey *keyring.DataKey
 	Audit     *audit.Log
+	// Settings reads and saves projects' scrubbing rules and SDK masking
+	// defaults (settings.Service); nil answers 503 on those routes.
+	Settings ProjectSettings
 	// Webhooks manages webhook endpoints; nil answers 503 on those routes.
 	Webhooks *webhook.Service
 	// Lifecycle deletes sessions, erases and exports users and sets
@@ -133,6 +136,11 @@ func (h *Handler) routes() []route {
 		{"POST " + org + "/projects", auth.PermProjectManage, false, h.createProject},
 		{"GET " + project, auth.PermProjectRead, false, h.getProject},
 		{"DELETE " + project, auth.PermProjectManage, false, h.deleteProject},
+		{"GET " + project + "/scrub-rules", auth.PermProjectRead, false, h.getScrubRules},
+		{"PUT " + project + "/scrub-rules", auth.PermProjectManage, false, h.putScrubRules},
+		{"POST " + project + "/scrub-rules/test", auth.PermProjectRead, false, h.testScrubRules},
+		{"GET " + project + "/sdk-settings", auth.PermProjectRead, false, h.getSDKSettings},
+		{"PUT " + project + "/sdk-settings", auth.PermProjectManage, false, h.putSDKSettings},
 		{"GET " + project + "/keys", auth.PermKeysRead, false, h.listKeys},
 		{"POST " + project + "/keys", auth.PermKeysManage, false, h.createKey},
 		{"POST " + key + "/rotate", auth.PermKeysManage, false, h.rotateKey},

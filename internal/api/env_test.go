@@ -18,6 +18,7 @@ import (
 	"github.com/veil-privacy/veil/internal/auth"
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/webhook"
 )
@@ -174,6 +175,7 @@ func newEnv(t testing.TB) *env {
 		Audit:         &audit.Log{Store: db},
 		Webhooks:      &webhook.Service{Store: db, Key: tmplKey},
 		Lifecycle:     lifecycleService(t, db, m),
+		Settings:      settings.New(db),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

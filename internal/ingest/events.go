@@ -54,6 +54,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 		}
 	}
 
+	sc, err := h.scrubber(ctx, p.project)
+	if err != nil {
+		return p, err
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 64)
 	var minT, maxT time.Time
@@ -70,7 +74,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 			continue
 		}
 		inBatch[m.MessageID] = true
-		clean, rep, err := h.opts.Scrubber.JSON(m.JSON)
+		clean, rep, err := sc.JSON(m.JSON)
 		if err != nil {
 			return p, veil.Errorf(veil.EINVALID, "Message %d could not be scrubbed: %s", i, veil.ErrorMessage(err))
 		}

@@ -45,7 +45,13 @@ type Options struct {
 	Master   *keyring.Master
 	Log      Log
 	Blobs    blob.Bucket     // read by RestoreDedup
-	Scrubber *scrub.Scrubber // project rules come later; one scrubber for now
+	Scrubber *scrub.Scrubber // used when Settings is nil
+	// Settings, when set, gives each project its stored scrubbing rules
+	// (compiled once, cached; see rules.go) and serves the SDK config.
+	Settings Settings
+	// RulesTTL bounds how stale a cached project scrubber may be when its
+	// rules are changed by another node (default DefaultRulesTTL).
+	RulesTTL time.Duration
 	// ScrubMetrics counts redactions per detector (optional).
 	ScrubMetrics *scrubmetrics.Metrics
 	Dedup        *events.Dedup
@@ -72,6 +78,7 @@ type Handler struct {
 	byKey   *limiter
 	byIP    *limiter
 	metrics *Metrics
+	rules   *scrubbers // nil without Options.Settings
 }
 
 // New returns a Handler. Register its routes with Register.
@@ -94,12 +101,16 @@ func New(o Options) *Handler {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
-	return &Handler{
+	h := &Handler{
 		opts: o, store: o.Store, blobs: o.Blobs, log: o.Logger, now: o.Now, metrics: o.Metrics,
 		keys:  newKeyCache(o.Store, o.Master, o.MaxSessionKeys),
 		byKey: newLimiter(o.RatePerKey, int(2*o.RatePerKey), 100_000),
 		byIP:  newLimiter(o.RatePerIP, int(2*o.RatePerIP), 100_000),
 	}
+	if o.Settings != nil {
+		h.rules = newScrubbers(o.Settings, o.RulesTTL, o.Now)
+	}
+	return h
 }
 
 // Mux is the subset of http.ServeMux Register needs.
@@ -115,6 +126,7 @@ func (h *Handler) Register(mux Mux) {
 	}
 	mux.Handle("POST /v1/replay", h.wrap("replay", h.handleReplay))
 	mux.Handle("OPTIONS /v1/replay", http.HandlerFunc(h.handlePreflight))
+	mux.Handle("GET /v1/sdk/config", http.HandlerFunc(h.handleSDKConfig))
 }
 
 // handlerFunc returns the principal it authenticated (for CORS headers on

@@ -13,6 +13,7 @@ import (
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/scrub"
 )
 
 // SegmentAAD binds a sealed replay segment to its session and sequence
@@ -110,12 +111,16 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if len(rb.Events) == 0 || rb.Events[0] != '[' {
 		return p, veil.Errorf(veil.EINVALID, "Replay body has no events array.")
 	}
-	clean, rep, err := h.opts.Scrubber.RRWeb(rb.Events)
+	sc, err := h.scrubber(ctx, p.project)
+	if err != nil {
+		return p, err
+	}
+	clean, rep, err := sc.RRWeb(rb.Events)
 	if err != nil {
 		return p, veil.Errorf(veil.EINVALID, "Replay events are not valid rrweb JSON (%v).", err)
 	}
 	h.observe(rep)
-	meta, err := h.summarize(clean, rb.Meta.URL, r.UserAgent())
+	meta, err := h.summarize(sc, clean, rb.Meta.URL, r.UserAgent())
 	if err != nil {
 		return p, err
 	}
@@ -147,7 +152,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 
 // summarize reads times, counts, errors and the page path from scrubbed
 // rrweb events.
-func (h *Handler) summarize(events []byte, pageURL, ua string) (*segmentMeta, error) {
+func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua string) (*segmentMeta, error) {
 	m := &segmentMeta{UserAgent: uaFamily(ua)}
 	err := eachElement(events, func(elem []byte) error {
 		e, err := scanEvent(elem)
@@ -181,7 +186,7 @@ func (h *Handler) summarize(events []byte, pageURL, ua string) (*segmentMeta, er
 		return nil, veil.Errorf(veil.EINVALID, "Replay segment has no events.")
 	}
 	if u, err := url.Parse(pageURL); err == nil && u.Path != "" {
-		path, _ := h.opts.Scrubber.Text(u.Path) // paths can carry e-mails or ids
+		path, _ := sc.Text(u.Path) // paths can carry e-mails or ids
 		if len(path) > 512 {
 			path = path[:512]
 		}

@@ -61,7 +61,7 @@ export interface VeilStatus {
   recording: boolean;
   /** Tracking and uploads are enabled (consent given, not opted out, not stopped). */
   enabled: boolean;
-  /** Why the SDK is idle: "", "consent", "dnt", "opted-out", "refused", "not-initialised", "sampled-out". */
+  /** Why the SDK is idle: "", "consent", "dnt", "opted-out", "refused", "not-initialised", "sampled-out", "config-unavailable". */
   reason: string;
   sessionId: string;
   queued: number;
@@ -74,6 +74,12 @@ export interface VeilStatus {
   sent: number;
   /** Failed attempts (network error, 429, 5xx) since the last success. */
   failures: number;
+  /**
+   * The project's server settings (GET /v1/sdk/config): "" not fetched yet
+   * (idle), "pending", "server" (applied: only ever more private), "local"
+   * (the server has none), "failed" (no replay on this page load).
+   */
+  config: string;
 }
 
 export interface VeilAPI {

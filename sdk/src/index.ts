@@ -6,6 +6,7 @@ import { record } from "@rrweb/record";
 import type { VeilAPI, VeilOptions, VeilStatus } from "./veil";
 import { captureConsole, captureNetwork } from "./capture";
 import { maskText, sanitizeURL, type URLPolicy } from "./mask";
+import { CONFIG_TIMEOUT, fetchConfig, type ServerConfig } from "./remote";
 import { sanitizeEvent, type Policy } from "./sanitize";
 import { getItem, Session, setItem, uuid } from "./session";
 import { Transport } from "./transport";
@@ -30,6 +31,7 @@ interface Config {
   unmask: string;
   mask: string;
   block: string;
+  blockExtra: string;
   unmaskInput: string;
   recordIframes: boolean;
   url: URLPolicy;
@@ -60,6 +62,8 @@ let anonymousId = "";
 let userId = "";
 let paged = false;
 let internalErrors = 0;
+/** Server config: "" not asked yet, "pending", "server" (applied), "local" (no endpoint: 404), "failed". */
+let remote = "";
 
 /** Wraps f so that no exception escapes; returns fallback instead. */
 function guard<A extends unknown[], R>(f: (...a: A) => R, fallback?: R): (...a: A) => R {
@@ -106,6 +110,7 @@ function configure(o: VeilOptions): Config {
     unmask: join(UNMASK, o.unmaskSelector),
     mask: join(MASK, o.maskSelector),
     block: (bool(o.recordIframes, false) ? BLOCK.replace("iframe,frame,", "") : BLOCK) + (o.blockSelector ? "," + o.blockSelector : ""),
+    blockExtra: o.blockSelector ? "," + o.blockSelector : "",
     unmaskInput: str(o.unmaskInputSelector, ""),
     recordIframes: bool(o.recordIframes, false),
     url: { allowParams: Array.isArray(o.allowQueryParams) ? o.allowQueryParams.map(String) : [] },
@@ -118,6 +123,56 @@ function configure(o: VeilOptions): Config {
     maxQueueBytes: num(o.maxQueueBytes, 4 * 1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
     mousemove: num(o.mousemoveInterval, 500, 50, 60000),
   };
+}
+
+/**
+ * applyServerConfig makes c at least as private as the project's server
+ * settings: for each setting the more private of the page's option and the
+ * server's value wins, and a missing or malformed server value counts as
+ * the most private one. The server can never make the SDK less private
+ * than the page's own options (docs/sdk.md, "Server settings").
+ */
+function applyServerConfig(c: Config, s: ServerConfig): void {
+  if (s.replay !== true) c.replay = false;
+  const rate = typeof s.sample_rate === "number" && s.sample_rate >= 0 && s.sample_rate <= 1 ? s.sample_rate : 0;
+  c.sampleRate = Math.min(c.sampleRate, rate);
+  if (s.mask_all_text !== false) c.unmask = "";
+  if (s.mask_all_inputs !== false) c.unmaskInput = "";
+  if (s.block_media !== false) {
+    c.recordIframes = false;
+    c.block = BLOCK + c.blockExtra;
+  }
+  if (s.console === "errors") c.console = c.console.filter((l) => l === "error");
+  else if (s.console !== "page") c.console = [];
+  if (s.network === "errors") c.network = c.network ? "errors" : false;
+  else if (s.network !== "page") c.network = false;
+  if (s.network_details !== true) {
+    c.networkBodyUrls = [];
+    c.networkHeaders = [];
+  }
+  if (s.query_params !== true) c.url = { allowParams: [] };
+}
+
+/** Fetches and applies the server config once, then starts recording. */
+function loadRemote(): void {
+  if (remote || !cfg) return;
+  remote = "pending";
+  const c = cfg;
+  fetchConfig(c.host, c.key, CONFIG_TIMEOUT).then(
+    guard((s: ServerConfig | null) => {
+      if (s) applyServerConfig(c, s);
+      remote = s ? "server" : "local";
+      if (session) session.setRate(c.sampleRate);
+      if (enabled && c.replay) startRecording();
+    }),
+    guard(() => {
+      // Fail closed: without the project's settings, no replay on this
+      // page load; tracking continues, URLs without query parameters.
+      remote = "failed";
+      c.replay = false;
+      c.url = { allowParams: [] };
+    }),
+  );
 }
 
 // ---- privacy decisions -------------------------------------------------
@@ -142,7 +197,7 @@ function matchUp(el: Element | null, sel: string): boolean {
 }
 
 function isUnmasked(el: Element | null): boolean {
-  if (!cfg || !el || !el.closest) return false;
+  if (!cfg || !cfg.unmask || !el || !el.closest) return false;
   try {
     return matchUp(el, cfg.unmask) && !matchUp(el, cfg.mask);
   } catch (_) {
@@ -164,7 +219,8 @@ function isInputUnmasked(el: Element | null): boolean {
 
 const policy: Policy = {
   get url() {
-    return cfg ? cfg.url : { allowParams: [] };
+    // Until the server config is known, URLs keep no query parameter.
+    return cfg && remote !== "pending" && remote !== "" ? cfg.url : { allowParams: [] };
   },
   unmasked: isUnmasked,
   inputUnmasked: isInputUnmasked,
@@ -230,7 +286,8 @@ function start(): void {
     document.addEventListener("visibilitychange", onVisibility);
   }
   flushTimer = setInterval(onTick, cfg.flushInterval);
-  if (cfg.replay) startRecording();
+  if (remote === "") loadRemote();
+  else if (cfg.replay) startRecording();
   if (cfg.autoPage && !paged) {
     paged = true;
     api.page();
@@ -250,7 +307,7 @@ function stop(): void {
 }
 
 function startRecording(): void {
-  if (!cfg || !session || stopRecord) return;
+  if (!cfg || !session || stopRecord || !cfg.replay || (remote !== "server" && remote !== "local")) return;
   const { state } = session.current(Date.now());
   if (!state.sampled) return;
   const c = cfg;
@@ -490,7 +547,7 @@ const api: VeilAPI = {
     (): VeilStatus => ({
       recording: !!stopRecord,
       enabled,
-      reason: enabled && !stopRecord && cfg && cfg.replay ? "sampled-out" : reason,
+      reason: enabled && !stopRecord && cfg && cfg.replay && remote !== "pending" ? "sampled-out" : enabled && remote === "failed" ? "config-unavailable" : reason,
       sessionId: api.getSessionId(),
       queued: transport ? transport.queued() : 0,
       queuedBytes: transport ? transport.queuedBytes() : 0,
@@ -498,8 +555,9 @@ const api: VeilAPI = {
       refusals: transport ? transport.refusals : 0,
       sent: transport ? transport.sent : 0,
       failures: transport ? transport.failures : 0,
+      config: remote,
     }),
-    { recording: false, enabled: false, reason: "error", sessionId: "", queued: 0, queuedBytes: 0, dropped: 0, refusals: 0, sent: 0, failures: 0 },
+    { recording: false, enabled: false, reason: "error", sessionId: "", queued: 0, queuedBytes: 0, dropped: 0, refusals: 0, sent: 0, failures: 0, config: "" },
   ),
 };
 

@@ -98,6 +98,15 @@ export class Session {
     }
   }
 
+  /**
+   * Sets the sample rate of sessions started from now on (the server can
+   * lower it); at 0 the current session stops being recorded too.
+   */
+  setRate(r: number): void {
+    this.sampleRate = r;
+    if (r <= 0 && this.s) this.s.sampled = false;
+  }
+
   /** Whether the session is over at time now (or there is none). */
   expired(now: number): boolean {
     const s = this.s;

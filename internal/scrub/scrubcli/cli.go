@@ -1,7 +1,7 @@
 // Package scrubcli implements `veil scrub`: operators pipe a real sample
 // through a project's rules and see what would be removed.
 //
-//	veil scrub [--rules FILE] [--format json|text|rrweb] [--project ID] < sample
+//	veil scrub [--rules FILE | --project ID] [--format json|text|rrweb] < sample
 //
 // The scrubbed sample goes to stdout, a per-detector summary to stderr.
 // Values are never printed to stderr.
@@ -40,24 +40,43 @@ Flags:
                                "safe_fields":["order_id","context.ip"],
                                "sensitive_fields":["date_of_birth"],
                                "replacement":"[Filtered]"}
-  --project ID              accepted for the future: per-project rules are not stored
-                            yet, so the ID is only noted; pass the rules with --rules
+  --project ID              use the rules stored for this project, exactly as ingest
+                            applies them (storage flags: --data, --database; see
+                            "veil project rules get"); not with --rules
   -h, --help                show this help
-
+%s
 Detectors: %s
 `
 
-// Run parses args and scrubs stdin to stdout. It returns flag.ErrHelp
-// after printing usage for -h/--help.
+// Options connect Run to stored project rules.
+type Options struct {
+	// Bind adds flags (the storage flags) to the command's flag set.
+	Bind func(fs *flag.FlagSet)
+	// Project returns the rules ingest applies for a project (its stored
+	// rules plus the built-in safe fields). fs is the parsed flag set.
+	Project func(fs *flag.FlagSet, id string) (scrub.Rules, error)
+}
+
+// Run parses args and scrubs stdin to stdout with the built-in or given
+// rules (no --project). It returns flag.ErrHelp after printing usage for
+// -h/--help.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return RunWith(args, stdin, stdout, stderr, Options{})
+}
+
+// RunWith is Run with stored project rules available through o.
+func RunWith(args []string, stdin io.Reader, stdout, stderr io.Writer, o Options) error {
 	fs := flag.NewFlagSet("veil scrub", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "")
 	rulesFile := fs.String("rules", "", "")
 	project := fs.String("project", "", "")
+	if o.Bind != nil {
+		o.Bind(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) { // asked for: usage on stdout
-			fmt.Fprintf(stdout, usage, strings.Join(scrub.Detectors(), ", "))
+			fmt.Fprintf(stdout, usage, extraFlags(fs), strings.Join(scrub.Detectors(), ", "))
 			return flag.ErrHelp
 		}
 		return fmt.Errorf("veil scrub: %w (see `veil scrub --help`)", err)
@@ -66,6 +85,18 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("veil scrub: unexpected argument %q (input is read from stdin)", fs.Arg(0))
 	}
 	var rules scrub.Rules
+	switch {
+	case *project != "" && *rulesFile != "":
+		return fmt.Errorf("veil scrub: use --rules FILE or --project ID, not both")
+	case *project != "" && o.Project == nil:
+		return fmt.Errorf("veil scrub: --project needs the storage of a Veil installation")
+	case *project != "":
+		r, err := o.Project(fs, *project)
+		if err != nil {
+			return fmt.Errorf("veil scrub: %w", err)
+		}
+		rules = r
+	}
 	if *rulesFile != "" {
 		b, err := os.ReadFile(*rulesFile)
 		if err != nil {
@@ -107,10 +138,26 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("veil scrub: write output: %w", err)
 	}
 	if *project != "" {
-		fmt.Fprintf(stderr, "project %s: stored project rules are not supported yet; used --rules/defaults\n", *project)
+		fmt.Fprintf(stderr, "rules: stored rules of project %s\n", *project)
 	}
 	writeSummary(stderr, rep)
 	return nil
+}
+
+// extraFlags lists the flags Options.Bind added, for the usage text.
+func extraFlags(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		switch f.Name {
+		case "format", "rules", "project":
+			return
+		}
+		fmt.Fprintf(&b, "  --%-23s %s\n", f.Name, f.Usage)
+	})
+	if b.Len() == 0 {
+		return ""
+	}
+	return "\nStorage flags (with --project; each also read from VEIL_<FLAG>):\n" + b.String()
 }
 
 func writeSummary(w io.Writer, rep scrub.Report) {

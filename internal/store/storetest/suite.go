@@ -40,6 +40,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"VacuumInto", testVacuumInto},
 		{"Cascade", testCascade},
 		{"TimeRoundTrip", testTimeRoundTrip},
+		{"ProjectSettings", testProjectSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
