@@ -213,7 +213,7 @@ func TestDashboardScreenshots(t *testing.T) {
 	}
 	res := runPlayer(t, d, "owner", []map[string]any{
 		{"name": "sessions", "path": base + "/sessions", "shot": "sessions.png"},
-		{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500, "shot": "player.png"},
+		{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500}, // player.png: TestPlayerEndToEnd
 		{"name": "events", "path": base + "/events", "shot": "events.png"},
 		{"name": "settings", "path": base + "/settings", "shot": "settings.png"},
 		{"name": "trust", "path": base + "/trust", "shot": "trust.png"},

@@ -156,7 +156,7 @@ export function netRecords(plugin: string, payload: any): Net[] {
 export function shortURL(u: string): string {
   try {
     const x = new URL(u);
-    return x.host + x.pathname;
+    return decodeURIComponent(x.host) + x.pathname;
   } catch (_) {
     return u;
   }

@@ -231,7 +231,8 @@ class Player {
     set(".meta-user", this.user || "not identified");
     set(".meta-pages", this.pages.length ? this.pages.slice(0, 20).join(", ") + (this.pages.length > 20 ? " …" : "") : "—");
     const c = this.counts;
-    set(".meta-counts", `${c.click} clicks, ${c.nav} page views, ${c.error} errors, ${c.net} requests, ${c.custom} custom events`);
+    const n = (k: number, one: string, many: string) => k + " " + (k === 1 ? one : many);
+    set(".meta-counts", [n(c.click, "click", "clicks"), n(c.nav, "page view", "page views"), n(c.error, "error", "errors"), n(c.net, "request", "requests"), n(c.custom, "custom event", "custom events")].join(", "));
   }
 
   // ---- the timeline --------------------------------------------------------
@@ -306,6 +307,7 @@ class Player {
     this.netPane.sync(abs);
     this.moments.sync(abs);
     this.linkOut.value = this.link(t);
+    this.facts();
   };
 
   private link(t: number): string {
