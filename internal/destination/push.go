@@ -100,7 +100,7 @@ func (s *Service) RunOnce(ctx context.Context) (*RunResult, error) {
 
 func (s *Service) runDestination(ctx context.Context, d *store.Destination, res *RunResult) error {
 	now := s.now()
-	n, err := s.Store.EnqueuePushes(ctx, d, now.Add(-s.idle()), s.batch())
+	n, err := s.Store.EnqueuePushes(ctx, d, now.Add(-s.idle()), now, s.batch())
 	if err != nil {
 		return err
 	}

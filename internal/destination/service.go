@@ -30,7 +30,7 @@ type Store interface {
 	ListDestinations(ctx context.Context, projectID string) ([]*store.Destination, error)
 	DeleteDestination(ctx context.Context, projectID, id string) error
 	DestinationPushStats(ctx context.Context, id string) (*store.PushStats, error)
-	EnqueuePushes(ctx context.Context, d *store.Destination, cutoff time.Time, limit int) (int, error)
+	EnqueuePushes(ctx context.Context, d *store.Destination, cutoff, now time.Time, limit int) (int, error)
 	ListDuePushes(ctx context.Context, destinationID string, now time.Time, limit int) ([]*store.DestinationPush, error)
 	ListSessionPushes(ctx context.Context, projectID, sessionID string) ([]*store.DestinationPush, error)
 	CompletePush(ctx context.Context, p *store.DestinationPush, ev veil.WebhookEvent) error

@@ -148,8 +148,8 @@ const lastPacked = `(SELECT session_id, MAX(created_at) AS upto FROM segments WH
 // project that have segments packed after what d already has (or will
 // have) and none packed at or after cutoff: the sessions idle since
 // cutoff. Each new row covers the segments packed after the previous
-// part's Upto. It returns how many rows it added.
-func (db *DB) EnqueuePushes(ctx context.Context, d *Destination, cutoff time.Time, limit int) (int, error) {
+// part's Upto and is due at now. It returns how many rows it added.
+func (db *DB) EnqueuePushes(ctx context.Context, d *Destination, cutoff, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
@@ -189,13 +189,13 @@ func (db *DB) EnqueuePushes(ctx context.Context, d *Destination, cutoff time.Tim
 		if err := rows.Err(); err != nil {
 			return wrap("list sessions to push", err)
 		}
-		now := db.now()
+		created := db.now()
 		for _, c := range cs {
 			_, err := db.exec(ctx, tx, `INSERT INTO destination_pushes (destination_id, project_id, session_id, part,
 				after_ts, upto_ts, state, attempts, next_attempt_at, last_error, mode, location, prefix, objects, bytes,
 				sha256, encrypted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?, '', '', '[]', 0, '', ?, ?)`,
 				d.ID, d.ProjectID, c.session, c.part+1, db.ts(c.after), db.ts(c.upto), PushPending, db.ts(now),
-				d.Mode, d.AgeRecipient != "", db.ts(now))
+				d.Mode, d.AgeRecipient != "", db.ts(created))
 			if err != nil {
 				return wrap("enqueue push", err)
 			}
