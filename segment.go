@@ -21,9 +21,11 @@ type Segment struct {
 // SegmentMeta is what a newly stored segment adds to its session.
 type SegmentMeta struct {
 	Errors    int64
-	URLPath   string // set only while the session has none
-	UserAgent string // set only while the session has none
-	UserIndex string // set only while the session has none
+	URLPath   string   // set only while the session has none
+	UserAgent string   // set only while the session has none
+	UserIndex string   // set only while the session has none
+	Pages     int64    // page loads and navigations (rrweb Meta events)
+	Tags      []string // blind indexes of the custom event names seen
 }
 
 // PackCommit is one unit of work of the ingest packer: batches and segments

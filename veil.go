@@ -74,6 +74,7 @@ type Session struct {
 	Events     int64     `json:"events"`
 	Segments   int64     `json:"segments"`
 	Errors     int64     `json:"errors"`
+	Pages      int64     `json:"pages"` // page loads and navigations recorded (rrweb Meta events)
 }
 
 // EventBatch is the metadata of one sealed object holding many analytics

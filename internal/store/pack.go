@@ -75,7 +75,7 @@ const (
 		WHERE EXISTS (SELECT 1 FROM sessions WHERE project_id = ? AND id = ?)
 		ON CONFLICT (project_id, session_id, seq) DO NOTHING`
 	updateSessionSQL = `UPDATE sessions SET
-		events = events + ?, segments = segments + 1, errors = errors + ?,
+		events = events + ?, segments = segments + 1, errors = errors + ?, pages = pages + ?,
 		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
 		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
 		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
@@ -84,6 +84,10 @@ const (
 		stored_at = ?
 		WHERE project_id = ? AND id = ?
 		RETURNING segments`
+	// insertTagSQL records a custom event seen in a session (the dashboard's
+	// "custom event" filter); the name is a blind index.
+	insertTagSQL = `INSERT INTO session_tags (project_id, tag_index, session_id) VALUES (?, ?, ?)
+		ON CONFLICT (project_id, tag_index, session_id) DO NOTHING`
 )
 
 // updateSessionSQL's stored_at (server time of the last stored segment:
@@ -94,7 +98,7 @@ const (
 // segmentStmts are the two statements of insertSegment, prepared once per
 // CommitPack: a packer round can index hundreds of segments, and preparing
 // each statement again costs more than running it.
-type segmentStmts struct{ insert, update *sql.Stmt }
+type segmentStmts struct{ insert, update, tag *sql.Stmt }
 
 func (db *DB) prepareSegmentStmts(ctx context.Context, tx *sql.Tx) (*segmentStmts, error) {
 	ins, err := tx.PrepareContext(ctx, db.q(insertSegmentSQL))
@@ -106,10 +110,16 @@ func (db *DB) prepareSegmentStmts(ctx context.Context, tx *sql.Tx) (*segmentStmt
 		ins.Close()
 		return nil, wrap("prepare session update", err)
 	}
-	return &segmentStmts{ins, upd}, nil
+	tag, err := tx.PrepareContext(ctx, db.q(insertTagSQL))
+	if err != nil {
+		ins.Close()
+		upd.Close()
+		return nil, wrap("prepare session tag insert", err)
+	}
+	return &segmentStmts{ins, upd, tag}, nil
 }
 
-func (st *segmentStmts) Close() { st.insert.Close(); st.update.Close() }
+func (st *segmentStmts) Close() { st.insert.Close(); st.update.Close(); st.tag.Close() }
 
 // insertSegment indexes one segment and updates its session's counters.
 // It reports whether the segment was new and whether it was the
@@ -129,12 +139,19 @@ func (db *DB) insertSegment(ctx context.Context, st *segmentStmts, ps *veil.Pack
 	m := ps.Meta
 	var segments int64
 	err = st.update.QueryRowContext(ctx,
-		s.Events, m.Errors, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
+		s.Events, m.Errors, m.Pages, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
 		m.URLPath, m.UserAgent, m.UserIndex, db.ts(now), s.ProjectID, s.SessionID).Scan(&segments)
 	if err == sql.ErrNoRows { // the session went away under us: nothing to announce
 		return true, false, nil
+	} else if err != nil {
+		return true, false, wrap("update session", err)
 	}
-	return true, segments == 1, wrap("update session", err)
+	for _, tag := range m.Tags {
+		if _, err := st.tag.ExecContext(ctx, s.ProjectID, tag, s.SessionID); err != nil {
+			return true, false, wrap("insert session tag", err)
+		}
+	}
+	return true, segments == 1, nil
 }
 
 // FindCheckpoint returns the node's stored write-ahead-log position, 0 if

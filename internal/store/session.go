@@ -9,9 +9,9 @@ import (
 	"github.com/veil-privacy/veil"
 )
 
-const sessionCols = "project_id, id, wrapped_key, user_index, first_seen, last_seen, url_path, user_agent, events, segments, errors"
+const sessionCols = "project_id, id, wrapped_key, user_index, first_seen, last_seen, url_path, user_agent, events, segments, errors, pages"
 
-const insertSession = "INSERT INTO sessions (" + sessionCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const insertSession = "INSERT INTO sessions (" + sessionCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // prepareSession validates s and fills its defaults.
 func (db *DB) prepareSession(s *veil.Session) error {
@@ -34,7 +34,7 @@ func (db *DB) prepareSession(s *veil.Session) error {
 
 func (db *DB) sessionArgs(s *veil.Session) []any {
 	return []any{s.ProjectID, s.ID, nonNil(s.WrappedKey), s.UserIndex, db.ts(s.FirstSeen), db.ts(s.LastSeen),
-		s.URLPath, s.UserAgent, s.Events, s.Segments, s.Errors}
+		s.URLPath, s.UserAgent, s.Events, s.Segments, s.Errors, s.Pages}
 }
 
 const (
@@ -87,7 +87,7 @@ func (db *DB) CreateSessions(ctx context.Context, ss []*veil.Session) error {
 func scanSession(s interface{ Scan(...any) error }) (*veil.Session, error) {
 	var x veil.Session
 	err := s.Scan(&x.ProjectID, &x.ID, &x.WrappedKey, &x.UserIndex, timeCol{&x.FirstSeen}, timeCol{&x.LastSeen},
-		&x.URLPath, &x.UserAgent, &x.Events, &x.Segments, &x.Errors)
+		&x.URLPath, &x.UserAgent, &x.Events, &x.Segments, &x.Errors, &x.Pages)
 	return &x, err
 }
 

@@ -21,6 +21,9 @@ type SessionQuery struct {
 	MinDur    time.Duration
 	MaxDur    time.Duration
 	HasErrors bool
+	// TagIndex is the blind index of a custom event name the session must
+	// have recorded (session_tags; never the name itself).
+	TagIndex string
 	// Sort is "time" (newest activity first, the default) or "duration"
 	// (longest first).
 	Sort string
@@ -80,23 +83,7 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 		args = append(args, kv, kv, id)
 	}
 	args = append(args, limit+1)
-	from := "sessions"
-	if db.dialect == SQLite {
-		// Without ANALYZE statistics SQLite's choice of index can be
-		// far off (a rare user's sessions found by walking the whole
-		// project: hundreds of ms at 100k sessions), so choose here: the
-		// most selective equality first, else the index of the sort.
-		switch {
-		case q.UserIndex != "":
-			from += " INDEXED BY sessions_project_user_index"
-		case q.URLPath != "" && key == "last_seen":
-			from += " INDEXED BY sessions_project_path"
-		case key == "last_seen":
-			from += " INDEXED BY sessions_project_last_seen"
-		default:
-			from += " INDEXED BY sessions_project_duration"
-		}
-	}
+	from := db.sessionFrom(q, key)
 	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM "+from+" WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY "+key+" DESC, id LIMIT ?", args...)
 	if err != nil {
@@ -145,7 +132,36 @@ func (db *DB) sessionWhere(q SessionQuery) ([]string, []any) {
 	if q.HasErrors {
 		where = append(where, "errors > 0")
 	}
+	if q.TagIndex != "" {
+		where = append(where, "id IN (SELECT session_id FROM session_tags WHERE project_id = ? AND tag_index = ?)")
+		args = append(args, q.ProjectID, q.TagIndex)
+	}
 	return where, args
+}
+
+// sessionFrom names the sessions table for a query of q sorted by key.
+// Without ANALYZE statistics SQLite's choice of index can be far off (a
+// rare user's sessions found by walking the whole project: hundreds of ms
+// at 100k sessions), so it is chosen here: the most selective equality
+// first, else the index of the sort. Postgres plans well on its own.
+func (db *DB) sessionFrom(q SessionQuery, key string) string {
+	if db.dialect != SQLite {
+		return "sessions"
+	}
+	switch {
+	case q.UserIndex != "":
+		return "sessions INDEXED BY sessions_project_user_index"
+	case q.TagIndex != "":
+		return "sessions" // driven by session_tags' primary key
+	case q.URLPath != "" && key == "last_seen":
+		return "sessions INDEXED BY sessions_project_path"
+	case q.HasErrors && key == "last_seen":
+		return "sessions INDEXED BY sessions_project_errors"
+	case key == "last_seen":
+		return "sessions INDEXED BY sessions_project_last_seen"
+	default:
+		return "sessions INDEXED BY sessions_project_duration"
+	}
 }
 
 // CountSessions counts the sessions matching q's filters, up to limit: the
@@ -157,7 +173,7 @@ func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n i
 	}
 	where, args := db.sessionWhere(q)
 	args = append(args, limit+1)
-	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM sessions WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
+	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM "+db.sessionFrom(q, "last_seen")+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
 	if err != nil {
 		return 0, false, wrap("count sessions", err)
 	}

@@ -19,7 +19,8 @@ func testCommitPack(t *testing.T, open func(t *testing.T) *store.DB) {
 		return veil.PackedSegment{
 			Segment: veil.Segment{ProjectID: web.ID, SessionID: ses.ID, Seq: seq, BlobKey: "p/pack1", Offset: off, Length: 10,
 				FirstTS: ses.FirstSeen.Add(time.Duration(seq) * time.Second), LastTS: ses.FirstSeen.Add(time.Duration(seq)*time.Second + 500*time.Millisecond), Events: 3},
-			Meta: veil.SegmentMeta{Errors: 1, URLPath: "/checkout", UserAgent: "Firefox", UserIndex: "bidx"},
+			Meta: veil.SegmentMeta{Errors: 1, URLPath: "/checkout", UserAgent: "Firefox", UserIndex: "bidx", Pages: 2,
+				Tags: []string{"tag-signup", "tag-" + string(rune('a'+seq))}},
 		}
 	}
 	if lsn, err := db.FindCheckpoint(ctx, "node-a"); err != nil || lsn != 0 {
@@ -65,8 +66,21 @@ func testCommitPack(t *testing.T, open func(t *testing.T) *store.DB) {
 	}
 	wantLast := seg(2, 0).LastTS
 	if got.Events != 6 || got.Segments != 2 || got.Errors != 2 || got.URLPath != ses.URLPath || got.UserAgent != "Firefox" ||
-		got.UserIndex != "bidx" || !got.LastSeen.Equal(wantLast) {
+		got.UserIndex != "bidx" || !got.LastSeen.Equal(wantLast) || got.Pages != 4 {
 		t.Fatalf("session after pack = %+v", got)
+	}
+	// Custom events seen (as blind indexes) find the session, in its own
+	// project only; a tag seen in two segments is one row.
+	for tag, want := range map[string]int{"tag-signup": 1, "tag-b": 1, "tag-c": 1, "tag-none": 0} {
+		if pg, err := db.FindSessionPage(ctx, store.SessionQuery{ProjectID: web.ID, TagIndex: tag}); err != nil || len(pg.Sessions) != want {
+			t.Errorf("sessions with %s = %v, %v; want %d", tag, pg, err, want)
+		}
+		if n, _, err := db.CountSessions(ctx, store.SessionQuery{ProjectID: web.ID, TagIndex: tag}, 10); err != nil || n != want {
+			t.Errorf("count with %s = %d, %v; want %d", tag, n, err, want)
+		}
+	}
+	if pg, _ := db.FindSessionPage(ctx, store.SessionQuery{ProjectID: api.ID, TagIndex: "tag-signup"}); len(pg.Sessions) != 0 {
+		t.Error("a tag found a session under another project")
 	}
 	if b, _ := db.ListEventBatches(ctx, web.ID, time.Time{}, time.Time{}); len(b) != 1 || b[0].Count != 7 {
 		t.Fatalf("batches = %+v", b)
@@ -77,6 +91,9 @@ func testCommitPack(t *testing.T, open func(t *testing.T) *store.DB) {
 	}
 	if segs, _ := db.ListSegments(ctx, web.ID, ses.ID); len(segs) != 0 {
 		t.Fatal("segments outlived their session")
+	}
+	if n, _, _ := db.CountSessions(ctx, store.SessionQuery{ProjectID: web.ID, TagIndex: "tag-signup"}, 10); n != 0 {
+		t.Fatal("session tags outlived their session")
 	}
 	if _, err := db.CommitPack(ctx, &veil.PackCommit{}); veil.ErrorCode(err) != veil.EINVALID {
 		t.Fatalf("CommitPack without node = %v", err)
