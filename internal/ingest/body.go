@@ -2,11 +2,13 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/veil-privacy/veil"
@@ -36,20 +38,22 @@ func readBody(r *http.Request, lim BodyLimits, what string) ([]byte, error) {
 		if r.ContentLength > lim.MaxCompressed {
 			return nil, tooLarge(what+" (compressed)", lim.MaxCompressed)
 		}
-		wire := &limitedReader{r: r.Body, n: lim.MaxCompressed}
-		zr, err := gzip.NewReader(wire)
-		if err != nil {
-			if wire.exceeded {
-				return nil, tooLarge(what+" (compressed)", lim.MaxCompressed)
-			}
-			return nil, veil.Errorf(veil.EINVALID, "Body is not valid gzip.")
-		}
-		defer zr.Close()
-		zr.Multistream(false)
-		b, err := readLimited(zr, lim.MaxDecoded)
-		switch {
-		case wire.exceeded:
+		// The wire bytes are small (bounded by MaxCompressed); reading
+		// them first lets the inflater read from memory and lets the
+		// gzip trailer size the output buffer.
+		wire, err := readLimited(r.Body, lim.MaxCompressed)
+		if errors.Is(err, errTooLarge) {
 			return nil, tooLarge(what+" (compressed)", lim.MaxCompressed)
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge(what+" (compressed)", mbe.Limit)
+			}
+			return nil, veil.Errorf(veil.EINVALID, "Could not read the request body.")
+		}
+		b, err := gunzip(wire, lim.MaxDecoded)
+		switch {
 		case errors.Is(err, errTooLarge):
 			return nil, tooLarge(what+" (decompressed)", lim.MaxDecoded)
 		case err != nil:
@@ -92,6 +96,54 @@ func checkContentType(ct string) error {
 
 var errTooLarge = errors.New("too large")
 
+// gzipReaders are reused: a fresh reader allocates its window and tables,
+// which costs more than inflating a typical 4 KB replay upload.
+var gzipReaders sync.Pool // *gzip.Reader
+
+// gunzip inflates one gzip member from wire, failing with errTooLarge as
+// soon as the output passes limit bytes: a bomb costs at most limit bytes of
+// memory and the CPU to produce them.
+func gunzip(wire []byte, limit int64) ([]byte, error) {
+	src := bytes.NewReader(wire) // an io.ByteReader: the inflater adds no bufio
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(src)
+	} else {
+		err = zr.Reset(src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer gzipReaders.Put(zr)
+	zr.Multistream(false)
+	// The trailer's ISIZE (size mod 2^32) sizes the buffer, believed only
+	// up to a ratio real JSON reaches, so a forged trailer cannot make a
+	// small request allocate the whole limit.
+	want := int64(4096)
+	if n := len(wire); n >= 18 {
+		isize := int64(binary.LittleEndian.Uint32(wire[n-4:]))
+		want = min(max(want, isize), 64*int64(n)+4096)
+	}
+	out := make([]byte, 0, min(want, limit)+1)
+	for {
+		if len(out) == cap(out) {
+			out = append(out, 0)[:len(out)] // grow
+		}
+		n, err := zr.Read(out[len(out):min(int64(cap(out)), limit+1)])
+		out = out[:len(out)+n]
+		if int64(len(out)) > limit {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // readLimited reads all of r, failing with errTooLarge past max bytes.
 func readLimited(r io.Reader, max int64) ([]byte, error) {
 	var buf bytes.Buffer
@@ -103,26 +155,6 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return buf.Bytes(), nil
-}
-
-// limitedReader is io.LimitedReader that remembers hitting the limit.
-type limitedReader struct {
-	r        io.Reader
-	n        int64
-	exceeded bool
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		l.exceeded = true
-		return 0, errors.New("compressed body over limit")
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.r.Read(p)
-	l.n -= int64(n)
-	return n, err
 }
 
 func tooLarge(what string, limit int64) error {

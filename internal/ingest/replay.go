@@ -139,7 +139,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, fmt.Errorf("seal segment: %w", err)
 	}
 	mj, _ := json.Marshal(meta)
-	if rec.meta, err = p.project.dek.Seal(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
+	if rec.meta, err = p.project.dek.SealFast(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal segment meta: %w", err)
 	}
 	if err := h.append(ctx, rec.encode()); err != nil {
@@ -154,11 +154,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 // rrweb events.
 func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua string) (*segmentMeta, error) {
 	m := &segmentMeta{UserAgent: uaFamily(ua)}
-	err := eachElement(events, func(elem []byte) error {
-		e, err := scanEvent(elem)
-		if err != nil {
-			return veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb event objects.")
-		}
+	err := scanEvents(events, func(e *rrwebEvent) error {
 		if e.Timestamp <= 0 {
 			return veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
 		}
@@ -178,7 +174,7 @@ func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua strin
 		return nil
 	})
 	if errors.Is(err, errScan) {
-		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb events.")
+		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb event objects.")
 	} else if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"strconv"
 )
 
@@ -33,40 +35,90 @@ func skipValue(b []byte, i int) (int, error) {
 	case '"':
 		return skipString(b, i)
 	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				j, err := skipString(b, i)
-				if err != nil {
-					return 0, err
-				}
-				i = j
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, nil
-				}
-			}
-			i++
-		}
-		return 0, errScan
+		return skipContainer(b, i)
 	default: // number, true, false, null
-		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
+		for i < len(b) && !valueEnd[b[i]] {
 			i++
 		}
 		return i, nil
 	}
 }
 
+var valueEnd = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
+
+// SWAR constants: a byte lane test eight bytes at a time.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// zeroLanes has the high bit set in the lowest lane of x that is zero (and
+// maybe in lanes above it, which callers ignore by taking the lowest).
+func zeroLanes(x uint64) uint64 { return (x - lanes01) &^ x & lanes80 }
+
+// skipContainer returns the index just past the object or array that
+// opens at b[i]. Brackets are only counted, not matched: the input passed
+// the scrubber's validation, and a mismatch can only make the summary
+// fail, never read out of bounds.
+func skipContainer(b []byte, i int) (int, error) {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c | 0x20 { // folds '[' onto '{' and ']' onto '}'
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		case '"': // '"' or 0x02
+			if c == '"' {
+				j, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = j - 1
+			}
+		}
+	}
+	return 0, errScan
+}
+
 // skipString returns the index just past the string starting at b[i]. It
-// jumps between quotes with bytes.IndexByte (vectorised) and counts the
-// backslashes before each to tell escaped quotes from the end.
+// looks for the closing quote eight bytes at a time (most strings in rrweb
+// JSON are short keys and class names), skipping escapes; a string still
+// open after 32 bytes is finished with the vectorised bytes.IndexByte.
 func skipString(b []byte, i int) (int, error) {
 	i++
+	for words := 0; i < len(b); {
+		if i+8 <= len(b) {
+			if words == 4 {
+				return skipLongString(b, i)
+			}
+			x := binary.LittleEndian.Uint64(b[i:])
+			m := zeroLanes(x^(lanes01*'"')) | zeroLanes(x^(lanes01*'\\'))
+			if m == 0 {
+				i += 8
+				words++
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		switch b[i] {
+		case '"':
+			return i + 1, nil
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return 0, errScan
+}
+
+// skipLongString finishes skipString with bytes.IndexByte, counting the
+// backslashes before each quote to tell escaped quotes from the end.
+func skipLongString(b []byte, i int) (int, error) {
 	for {
 		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {
@@ -129,8 +181,11 @@ func eachMember(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 	}
 }
 
-// eachElement calls fn with each element of the array at b[i:].
-func eachElement(b []byte, fn func(elem []byte) error) error {
+// scanEvents calls fn with the summary fields of each event of the JSON
+// array b. Each event's members are read in one pass that also finds the
+// event's end, so no byte is skipped twice. An element that is not an
+// object is an error.
+func scanEvents(b []byte, fn func(e *rrwebEvent) error) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
 		return errScan
@@ -139,16 +194,16 @@ func eachElement(b []byte, fn func(elem []byte) error) error {
 	if i < len(b) && b[i] == ']' {
 		return nil
 	}
+	var e rrwebEvent
 	for {
-		vs := skipSpace(b, i)
-		ve, err := skipValue(b, vs)
+		end, err := scanEvent(b, skipSpace(b, i), &e)
 		if err != nil {
 			return err
 		}
-		if err := fn(b[vs:ve]); err != nil {
+		if err := fn(&e); err != nil {
 			return err
 		}
-		i = skipSpace(b, ve)
+		i = skipSpace(b, end)
 		if i < len(b) && b[i] == ',' {
 			i++
 			continue
@@ -160,37 +215,65 @@ func eachElement(b []byte, fn func(elem []byte) error) error {
 	}
 }
 
-// scanEvent reads the fields of one rrweb event the summary needs.
-func scanEvent(elem []byte) (rrwebEvent, error) {
-	var e rrwebEvent
+// scanEvent reads the fields of the rrweb event object at b[i:] the
+// summary needs into e and returns the index past the object.
+func scanEvent(b []byte, i int, e *rrwebEvent) (int, error) {
+	*e = rrwebEvent{}
 	var data []byte
-	_, err := eachMember(elem, 0, func(key, val []byte) error {
+	end, err := eachMember(b, i, func(key, val []byte) error {
 		switch string(key) {
 		case "type":
-			n, err := strconv.Atoi(string(val))
-			if err != nil {
+			n, ok := parseInt(val)
+			if !ok {
 				return errScan
 			}
-			e.Type = n
+			e.Type = int(n)
 		case "timestamp":
-			f, err := strconv.ParseFloat(string(val), 64)
-			if err != nil {
-				return errScan
+			n, ok := parseInt(val)
+			if !ok {
+				f, err := strconv.ParseFloat(string(val), 64)
+				if err != nil {
+					return errScan
+				}
+				n = int64(f)
 			}
-			e.Timestamp = int64(f)
+			e.Timestamp = n
 		case "data":
 			data = val
 		}
 		return nil
 	})
 	if err != nil {
-		return e, err
+		return 0, err
 	}
 	// Meta (4) and plugin (6) events are small: decode their data fully.
 	if (e.Type == 4 || e.Type == 6) && len(data) > 0 && data[0] == '{' {
 		if err := json.Unmarshal(data, &e.Data); err != nil {
-			return e, errScan
+			return 0, errScan
 		}
 	}
-	return e, nil
+	return end, nil
+}
+
+// parseInt reads a JSON integer of at most 18 digits (a millisecond
+// timestamp, an event type); anything else reports false.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

@@ -1,0 +1,81 @@
+package ingest
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/veil-privacy/veil/internal/loadgen"
+)
+
+// TestScanEventsMatchesDecoder: the hand-written scanner reads the same
+// summary fields as encoding/json on valid rrweb JSON, including strings
+// with escaped quotes and brackets, long strings (the vectorised path),
+// non-ASCII text and float timestamps.
+func TestScanEventsMatchesDecoder(t *testing.T) {
+	long := strings.Repeat(`ab\"c]}{[`, 40)
+	tests := []struct {
+		name string
+		json string
+	}{
+		{"synthetic-1", string(loadgen.SyntheticSegment(32<<10, 1))},
+		{"synthetic-2", string(loadgen.SyntheticSegment(200<<10, 2))},
+		{"empty", `[]`},
+		{"spaces", " [ { \"type\" : 3 , \"timestamp\" : 7 , \"data\" : { } } ] "},
+		{"escapes", `[{"type":2,"data":{"t":"a\"]}\\","u":"\\\\"},"timestamp":5},{"timestamp":6,"type":3,"data":[1,"]",{"x":"}"}]}]`},
+		{"long strings", `[{"type":3,"data":{"text":"` + long + `","k":"` + strings.Repeat("x", 100) + `\\"},"timestamp":9}]`},
+		{"unicode", `[{"type":3,"data":{"text":"héllo ✓ \u00e9"},"timestamp":10}]`},
+		{"float timestamp", `[{"type":3,"timestamp":1.7e12,"data":{}},{"type":3,"timestamp":1700000000000.5}]`},
+		{"meta and console", `[{"type":4,"data":{"href":"https://a.example/p?q=1","width":1},"timestamp":1},` +
+			`{"type":6,"data":{"plugin":"rrweb/console@1","payload":{"level":"error","trace":["x"]}},"timestamp":2}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var raw []struct {
+				Type      int
+				Timestamp float64
+				Data      json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(tt.json), &raw); err != nil {
+				t.Fatal(err)
+			}
+			var want []rrwebEvent
+			for _, r := range raw {
+				e := rrwebEvent{Type: r.Type, Timestamp: int64(r.Timestamp)}
+				if r.Type == 4 || r.Type == 6 { // the scanner decodes data only for Meta and plugin events
+					if err := json.Unmarshal(r.Data, &e.Data); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want = append(want, e)
+			}
+			var got []rrwebEvent
+			if err := scanEvents([]byte(tt.json), func(e *rrwebEvent) error {
+				got = append(got, *e)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 && len(got) == 0 {
+				return
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("scan differs from encoding/json (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestScanEventsRejects: malformed arrays and events are errors.
+func TestScanEventsRejects(t *testing.T) {
+	for _, in := range []string{
+		``, `{}`, `[`, `[1]`, `["x"]`, `[{"type":3,"timestamp":1}`, `[{"type":"3","timestamp":1}]`,
+		`[{"type":3,"timestamp":"x"}]`, `[{"type":3,"data":{"a":"unterminated}]`, `[{"type":3,"data":{"a":[1,2}]`,
+		`[{"type":3} {"type":4}]`,
+	} {
+		if err := scanEvents([]byte(in), func(*rrwebEvent) error { return nil }); err == nil {
+			t.Errorf("scanEvents(%q) accepted", in)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/loadgen"
+	"github.com/veil-privacy/veil/internal/scrub"
+)
+
+// BenchmarkReplayStages measures each CPU stage of a replay upload on one
+// core, on the load generator's segment (~36 KB of rrweb JSON, ~4 KB
+// gzip): bounded gunzip, scrubbing, the summary scan, sealing the segment
+// and its meta, and all of them in a row (what one request costs before
+// the log's write). MB/s are of rrweb JSON.
+func BenchmarkReplayStages(b *testing.B) {
+	plain := loadgen.SyntheticSegment(32<<10, 1)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain)
+	zw.Close()
+	h := New(Options{Scrubber: scrub.MustNew(DefaultScrubRules())})
+	dek, sk := keyring.NewDataKey(), keyring.NewDataKey()
+	lim := BodyLimits{MaxCompressed: 4 << 20, MaxDecoded: 16 << 20}
+	request := func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "/v1/replay", bytes.NewReader(gz.Bytes()))
+		r.Header.Set("Content-Encoding", "gzip")
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	clean, _, err := h.opts.Scrubber.RRWeb(plain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	meta, err := h.summarize(h.opts.Scrubber, clean, "", "Mozilla/5.0 Chrome/131.0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	mj, _ := json.Marshal(meta)
+	aad := SegmentAAD("org", "prj", "sess-0001", 7)
+	maad := segmentMetaAAD("org", "prj", "0123456789abcdef01234567")
+
+	stages := []struct {
+		name string
+		fn   func(b *testing.B)
+	}{
+		{"gunzip", func(b *testing.B) {
+			if _, err := readBody(request(), lim, "Replay segment"); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"scrub", func(b *testing.B) {
+			if _, _, err := h.opts.Scrubber.RRWeb(plain); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"summary", func(b *testing.B) {
+			if _, err := h.summarize(h.opts.Scrubber, clean, "", "Mozilla/5.0 Chrome/131.0"); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"seal-segment", func(b *testing.B) {
+			if _, err := sk.SealFast(clean, aad); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"seal-meta", func(b *testing.B) {
+			if _, err := dek.SealFast(mj, maad); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"all", func(b *testing.B) {
+			body, err := readBody(request(), lim, "Replay segment")
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, _, err := h.opts.Scrubber.RRWeb(body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := h.summarize(h.opts.Scrubber, c, "", "Mozilla/5.0 Chrome/131.0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec := &record{kind: kindSegment, id: "0123456789abcdef01234567", orgID: "org", projectID: "prj", sessionID: "sess-0001", seq: 7}
+			if rec.body, err = sk.SealFast(c, aad); err != nil {
+				b.Fatal(err)
+			}
+			mj, _ := json.Marshal(m)
+			if rec.meta, err = dek.SealFast(mj, maad); err != nil {
+				b.Fatal(err)
+			}
+			_ = rec.encode()
+		}},
+	}
+	for _, st := range stages {
+		b.Run(st.name, func(b *testing.B) {
+			b.SetBytes(int64(len(plain)))
+			b.ReportAllocs()
+			for b.Loop() {
+				st.fn(b)
+			}
+		})
+	}
+}
