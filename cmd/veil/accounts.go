@@ -101,21 +101,22 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		passkeys = nil
 	}
 	wh := web.New(web.Options{
-		Passkeys: passkeys,
-		Store:    st.db,
-		Replays:  ingest.NewReader(st.db, st.blobs, st.master),
-		Master:   st.master,
-		Keys:     webhookKeys(st), // as the API: revocation emits key.revoked
-		Storage:  storageInfo(st.cfg),
-		Sessions: svc.sessions,
-		Login:    svc.login,
-		MFA:      svc.mfa,
-		Audit:    svc.audit,
-		SSO:      &auth.SSO{},
-		Key:      svc.key,
-		Secure:   srv.TLS() || strings.HasPrefix(baseURL, "https://"),
-		Origin:   origin,
-		Logger:   st.log.With("component", "web"),
+		Passkeys:  passkeys,
+		Store:     st.db,
+		Replays:   ingest.NewReader(st.db, st.blobs, st.master),
+		Master:    st.master,
+		Keys:      webhookKeys(st), // as the API: revocation emits key.revoked
+		Lifecycle: lifecycleService(st, nil),
+		Storage:   storageInfo(st.cfg),
+		Sessions:  svc.sessions,
+		Login:     svc.login,
+		MFA:       svc.mfa,
+		Audit:     svc.audit,
+		SSO:       &auth.SSO{},
+		Key:       svc.key,
+		Secure:    srv.TLS() || strings.HasPrefix(baseURL, "https://"),
+		Origin:    origin,
+		Logger:    st.log.With("component", "web"),
 	})
 	for _, rt := range wh.Routes() {
 		srv.Handle(rt.Pattern, wh)
@@ -124,6 +125,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Store:         st.db,
 		Tokens:        svc.tokens,
 		Keys:          webhookKeys(st), // revocation emits key.revoked
+		Lifecycle:     lifecycleService(st, nil),
 		Master:        st.master,
 		ProjectKeyAAD: provision.ProjectKeyAAD,
 		SecretKey:     svc.key,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
+	"github.com/veil-privacy/veil/internal/auth"
 )
 
 // playerCSP is the policy of the session page, which hosts the replay.
@@ -38,6 +39,7 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, http.StatusOK, "session", page{Title: "Session " + s.ID, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Session": s, "Duration": fmtDur(s.LastSeen.Sub(s.FirstSeen)),
 		"DurationMs": s.LastSeen.Sub(s.FirstSeen).Milliseconds(),
+		"CanDelete":  h.o.Lifecycle != nil && Membership(r.Context()) != nil && auth.Can(Membership(r.Context()).Role, auth.PermProjectManage),
 	}})
 }
 

@@ -80,6 +80,9 @@ type Options struct {
 	Master *keyring.Master
 	// Keys issues, rotates and revokes write keys (nil: read-only keys).
 	Keys Keys
+	// Lifecycle deletes recordings, erases and exports users and sets
+	// retention (lifecycle.go; nil: those forms answer 503).
+	Lifecycle Lifecycle
 	// Storage describes where data is kept, for the trust page.
 	Storage StorageInfo
 	// Secure marks cookies Secure (and names them __Host-…); set it when
@@ -173,6 +176,11 @@ func (h *Handler) routes() []route {
 		{"POST /orgs/{org}/projects/{project}/keys/{key}/revoke", loggedIn, auth.PermKeysManage, h.revokeKey, false},
 		{"POST /orgs/{org}/projects/{project}/keys/{key}/origins", loggedIn, auth.PermKeysManage, h.keyOrigins, false},
 		{"GET /orgs/{org}/projects/{project}/trust", loggedIn, auth.PermProjectRead, h.trustPage, false},
+		// Data lifecycle (lifecycle.go): the permissions of the matching API routes.
+		{"POST /orgs/{org}/projects/{project}/sessions/{session}/delete", loggedIn, auth.PermProjectManage, h.deleteSession, false},
+		{"POST /orgs/{org}/projects/{project}/retention", loggedIn, auth.PermSettingsManage, h.saveRetention, false},
+		{"POST /orgs/{org}/projects/{project}/erase", loggedIn, auth.PermProjectManage, h.eraseUser, false},
+		{"POST /orgs/{org}/projects/{project}/export-user", loggedIn, auth.PermDataExport, h.exportUser, false},
 	}
 }
 
