@@ -178,9 +178,10 @@ type keyCache [1 << keyCacheBits]keyEntry
 const keyCacheBits = 9
 
 type keyEntry struct {
-	n     uint8 // key length, 0 for an empty slot
-	flags uint8 // kc* bits
-	key   [maxCachedKey]byte
+	w0, w1 uint64 // loadKey of the key
+	n      uint8  // key length, 0 for an empty slot
+	flags  uint8  // kc* bits
+	key    [maxCachedKey]byte
 }
 
 const (
@@ -190,28 +191,34 @@ const (
 	kcScanned    uint8 = 8 // scanning the bytes as text found nothing
 )
 
+// loadKey loads key (1 to maxCachedKey bytes) as two words: its first and
+// last eight bytes (overlapping), or four, or its bytes. With the length,
+// they identify keys of up to 16 bytes, so most comparisons need no call.
+func loadKey(key []byte) (uint64, uint64) {
+	switch n := len(key); {
+	case n >= 8:
+		return binary.LittleEndian.Uint64(key), binary.LittleEndian.Uint64(key[n-8:])
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(key)) | uint64(binary.LittleEndian.Uint32(key[n-4:]))<<32, 0
+	case n > 0:
+		return uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16, 0
+	}
+	return 0, 0
+}
+
 // slot returns the entry for key and whether it holds key. Each key has
 // two places, h and h^1: a miss moves the occupant of h to h^1 and returns
 // h, emptied, for the caller to fill (mark), so two hot keys that share a
 // place do not evict each other.
 func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
-	// Hash the first and last bytes (overlapping loads, no loop).
-	var h uint64
-	switch n := len(key); {
-	case n >= 8:
-		h = binary.LittleEndian.Uint64(key) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(key[n-8:]), 29)
-	case n >= 4:
-		h = uint64(binary.LittleEndian.Uint32(key)) | uint64(binary.LittleEndian.Uint32(key[n-4:]))<<32
-	case n > 0:
-		h = uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16
-	}
-	h = (h ^ uint64(len(key))) * 0x9E3779B97F4A7C15 >> (64 - keyCacheBits)
+	w0, w1 := loadKey(key)
+	h := (w0 ^ bits.RotateLeft64(w1, 29) ^ uint64(len(key))) * 0x9E3779B97F4A7C15 >> (64 - keyCacheBits)
 	e := &kc[h]
-	if e.holds(key) {
+	if e.holds(key, w0, w1) {
 		return e, true
 	}
 	alt := &kc[h^1]
-	if alt.holds(key) {
+	if alt.holds(key, w0, w1) {
 		return alt, true
 	}
 	*alt = *e
@@ -219,8 +226,9 @@ func (kc *keyCache) slot(key []byte) (*keyEntry, bool) {
 	return e, false
 }
 
-func (e *keyEntry) holds(key []byte) bool {
-	return int(e.n) == len(key) && string(e.key[:e.n]) == string(key)
+func (e *keyEntry) holds(key []byte, w0, w1 uint64) bool {
+	n := len(key)
+	return int(e.n) == n && e.w0 == w0 && e.w1 == w1 && (n <= 16 || string(e.key[8:n-8]) == string(key[8:n-8]))
 }
 
 // cacheable reports whether key may be cached. Keys that could parse as
@@ -232,10 +240,12 @@ func cacheable(key []byte) bool {
 // mark adds flags to the entry for key (e, from slot), which may have
 // been taken by another key since slot returned it.
 func (e *keyEntry) mark(key []byte, flags uint8) {
-	if e.holds(key) {
+	w0, w1 := loadKey(key)
+	if e.holds(key, w0, w1) {
 		e.flags |= flags
 		return
 	}
+	e.w0, e.w1 = w0, w1
 	e.n = uint8(copy(e.key[:], key))
 	e.flags = flags
 }

@@ -5,27 +5,50 @@ import (
 	"fmt"
 )
 
-// walker scrubs one JSON document from its tape. Edits are emitted in
-// document order into out, which stays nil until the first edit, so clean
-// input is returned as is.
+// walker parses and scrubs one JSON document in a single pass over its
+// bytes: a recursive-descent parser that validates as it goes (RFC 8259,
+// UTF-8, nesting limit) and hands every string, key and long number to the
+// scanner with the class of its key. There is no token tape and no
+// separate validation pass. Edits are emitted in document order into out,
+// which stays nil until the first edit, so clean input is returned as is.
+// rrweb batches use the same walker with the roles in rrweb.go.
 type walker struct {
 	s     *Scrubber
 	sc    *scanner
 	in    []byte
-	tape  []tok
-	stack []int32
+	i     int // parse cursor
 	out   []byte
 	pos   int  // in[:pos] has been copied to out
 	mask  bool // replay: '*' per character instead of the marker
 	depth int  // nesting of this document (JSON inside strings is deeper)
+	nest  int  // open containers
+	limit int  // nest must stay below limit
 	dec   []byte
 	path  [][]byte // keys from the root, only when rules have dotted SafeFields
 	state ReplayState
 	ids   *ReplayState // rrweb: sensitive input ids
+	rr    rrState
 }
 
 func newWalker(s *Scrubber) *walker {
 	return &walker{s: s, sc: newScanner(s.c)}
+}
+
+// parseFail carries a parse error from deep in the recursive descent to
+// document/rrweb, which recover it. Nothing else panics with this type.
+type parseFail struct{ err error }
+
+func (w *walker) fail(err error) { panic(parseFail{err}) }
+
+// catch turns a parseFail panic into *err; any other panic is re-raised.
+func catch(err *error) {
+	if r := recover(); r != nil {
+		pf, ok := r.(parseFail)
+		if !ok {
+			panic(r)
+		}
+		*err = pf.err
+	}
 }
 
 // flush moves the scanner's counts into r.
@@ -53,6 +76,9 @@ func (w *walker) edit(a, b int, repl []byte) {
 	w.pos = b
 }
 
+// outPos is the offset in the output of input offset x (x ≥ w.pos).
+func (w *walker) outPos(x int) int { return len(w.out) + x - w.pos }
+
 func (w *walker) result() []byte {
 	if w.out == nil {
 		return w.in
@@ -62,69 +88,220 @@ func (w *walker) result() []byte {
 	return out
 }
 
+func (w *walker) begin(b []byte, depth int, mask bool) {
+	w.in, w.i, w.out, w.pos, w.mask, w.depth = b, skipWS(b, 0), nil, 0, mask, depth
+	w.nest, w.limit = 0, w.s.limits.MaxDepth-depth
+	w.path = w.path[:0]
+}
+
+// finish checks that only whitespace follows the top-level value.
+func (w *walker) finish() {
+	if i := skipWS(w.in, w.i); i != len(w.in) {
+		w.fail(syntaxErr(i, "data after the top-level value"))
+	}
+}
+
 // document scrubs b (a whole JSON text) at nesting depth depth.
-func (w *walker) document(b []byte, depth int, mask bool) ([]byte, error) {
-	maxDepth := w.s.limits.MaxDepth - depth
-	if maxDepth <= 0 {
+func (w *walker) document(b []byte, depth int, mask bool) (out []byte, err error) {
+	if w.s.limits.MaxDepth-depth <= 0 {
 		return nil, fmt.Errorf("scrub: %w: deeper than MaxDepth %d", ErrTooDeep, w.s.limits.MaxDepth)
 	}
-	var err error
-	w.tape, w.stack, err = parse(b, w.tape, w.stack, maxDepth)
-	if err != nil {
-		return nil, err
+	if len(b) > 1<<31-1 {
+		return nil, fmt.Errorf("scrub: %w: over 2 GiB", ErrTooLarge)
 	}
-	w.in, w.out, w.pos, w.mask, w.depth = b, nil, 0, mask, depth
-	w.path = w.path[:0]
-	w.value(0, keyPlain)
+	defer catch(&err)
+	w.begin(b, depth, mask)
+	w.value(keyPlain)
+	w.finish()
 	return w.result(), nil
 }
 
-// value scrubs the value at tape index ti under the class of its key and
-// returns the index after it.
-func (w *walker) value(ti int, cl keyClass) int {
-	t := w.tape[ti]
-	switch t.kind {
-	case tObj:
-		for k := ti + 1; k < int(t.next); {
-			k = w.member(k, cl)
-		}
-	case tArr:
-		for k := ti + 1; k < int(t.next); {
-			k = w.value(k, cl)
-		}
-	case tStr:
-		switch cl {
-		case keySensitive:
-			w.sensitiveString(ti)
-		case keyPlain:
-			w.str(ti)
-		}
-	case tNum:
-		switch cl {
-		case keySensitive:
-			w.sensitiveNumber(ti)
-		case keyPlain:
-			w.number(ti)
-		}
+// open enters a container at w.i and returns the index of its first
+// member or element, or -1 when the container is empty (w.i is then past
+// it).
+func (w *walker) open(close byte) int {
+	if w.nest >= w.limit {
+		w.fail(fmt.Errorf("scrub: %w: deeper than MaxDepth %d at offset %d", ErrTooDeep, w.s.limits.MaxDepth, w.i))
 	}
-	return int(t.next)
+	i := skipWS(w.in, w.i+1)
+	if i < len(w.in) && w.in[i] == close {
+		w.i = i + 1
+		return -1
+	}
+	w.nest++
+	w.i = i
+	return i
 }
 
-// member scrubs the key at tape index k and its value; it returns the
-// index after the value.
-func (w *walker) member(k int, parent keyClass) int {
-	// Fast path: a plain, unescaped key seen before in this walker.
-	if t := w.tape[k]; parent == keyPlain && !t.esc && len(w.s.c.safePaths) == 0 && t.end > t.start && int(t.end-t.start) <= maxCachedKey {
-		const known = kcClassKnown | kcScanned
-		if e, hit := w.sc.keys.slot(w.in[t.start:t.end]); hit && e.flags&known == known {
-			return w.value(k+1, keyClass(e.flags&kcClass))
+// next moves past the separator after a member or element: it returns true
+// when the container closed (and leaves w.i past it).
+func (w *walker) next(close byte) bool {
+	in := w.in
+	i := w.i
+	if i < len(in) && in[i] <= ' ' {
+		i = skipWS(in, i)
+	}
+	if i >= len(in) {
+		w.fail(syntaxErr(i, "unexpected end of input"))
+	}
+	switch in[i] {
+	case ',':
+		w.i = skipWS(in, i+1)
+		return false
+	case close:
+		w.i = i + 1
+		w.nest--
+		return true
+	}
+	w.fail(syntaxErr(i, "expected ',' or a closing bracket"))
+	return false
+}
+
+// str parses the string whose opening quote is at w.i and returns its
+// content bounds and whether it has escapes; w.i moves past it. Plain
+// ASCII strings without escapes, the bulk of every document, are found
+// eight bytes at a time.
+func (w *walker) str() (int, int, bool) {
+	s := w.i + 1
+	j := strEnd(w.in, s)
+	if j < len(w.in) && w.in[j] == '"' {
+		w.i = j + 1
+		return s, j, false
+	}
+	e, esc, err := slowString(w.in, s, j)
+	if err != nil {
+		w.fail(err)
+	}
+	w.i = e + 1
+	return s, e, esc
+}
+
+// key parses an object key at w.i and the colon after it; w.i moves to
+// the value.
+func (w *walker) key() (int, int, bool) {
+	if w.i >= len(w.in) || w.in[w.i] != '"' {
+		w.fail(syntaxErr(w.i, "expected a string key"))
+	}
+	ks, ke, esc := w.str()
+	i := w.i
+	if i >= len(w.in) || w.in[i] != ':' {
+		if i = skipWS(w.in, i); i >= len(w.in) || w.in[i] != ':' {
+			w.fail(syntaxErr(i, "expected ':' after a key"))
 		}
 	}
-	key := w.keyBytes(k)
-	cl := parent
+	w.i = skipWS(w.in, i+1)
+	return ks, ke, esc
+}
+
+// number parses the number at w.i and returns its bounds.
+func (w *walker) number() (int, int) {
+	b, i := w.in, w.i
+	// Ids, types and timestamps: plain integers need no call.
+	e := i + 1
+	for e < len(b) && isDigit(b[e]) {
+		e++
+	}
+	c := b[i]
+	if c == '-' || c == '0' && e > i+1 || e < len(b) && (b[e] == '.' || b[e] == 'e' || b[e] == 'E') {
+		var err error
+		if e, err = parseNumber(b, i); err != nil {
+			w.fail(err)
+		}
+	}
+	w.i = e
+	return i, e
+}
+
+// value parses and scrubs the value at w.i under the class of its key.
+func (w *walker) value(cl keyClass) {
+	in := w.in
+	if w.i >= len(in) {
+		w.fail(syntaxErr(w.i, "unexpected end of input"))
+	}
+	switch c := in[w.i]; {
+	case c == '"':
+		s, e, esc := w.str()
+		switch cl {
+		case keyPlain:
+			w.plainString(s, e, esc)
+		case keySensitive:
+			w.sensitiveString(s, e, esc)
+		}
+	case c == '{':
+		if w.open('}') < 0 {
+			return
+		}
+		for {
+			ks, ke, esc := w.key()
+			w.member(ks, ke, esc, cl)
+			if w.next('}') {
+				return
+			}
+		}
+	case c == '[':
+		if w.open(']') < 0 {
+			return
+		}
+		for {
+			w.value(cl)
+			if w.next(']') {
+				return
+			}
+		}
+	case c == '-' || isDigit(c):
+		s, e := w.number()
+		switch cl {
+		case keySensitive:
+			w.sensitiveNumber(s, e)
+		case keyPlain:
+			w.plainNumber(s, e)
+		}
+	case c == 't':
+		w.literal("true")
+	case c == 'f':
+		w.literal("false")
+	case c == 'n':
+		w.literal("null")
+	default:
+		w.fail(syntaxErr(w.i, fmt.Sprintf("unexpected byte %q", c)))
+	}
+}
+
+func (w *walker) literal(lit string) {
+	if !hasPrefix(w.in[w.i:], lit) {
+		w.fail(syntaxErr(w.i, "invalid literal"))
+	}
+	w.i += len(lit)
+}
+
+// member scrubs the key at in[ks:ke] (its value is at w.i) and its value
+// under the class the key gives.
+func (w *walker) member(ks, ke int, esc bool, parent keyClass) {
+	cl, pushed := w.memberKey(ks, ke, esc, parent)
+	w.value(cl)
+	if pushed {
+		w.path = w.path[:len(w.path)-1]
+	}
+}
+
+// memberKey scrubs and classifies the key at in[ks:ke] and returns the
+// class of its value; pushed reports that the key was added to w.path.
+func (w *walker) memberKey(ks, ke int, esc bool, parent keyClass) (cl keyClass, pushed bool) {
+	// Fast path: a plain, unescaped key seen before in this walker.
+	if parent == keyPlain && !esc && len(w.s.c.safePaths) == 0 && ke > ks && ke-ks <= maxCachedKey {
+		const known = kcClassKnown | kcScanned
+		if e, hit := w.sc.keys.slot(w.in[ks:ke]); hit && e.flags&known == known {
+			return keyClass(e.flags & kcClass), false
+		}
+	}
+	key := w.in[ks:ke]
+	if esc {
+		key = unquote(key, nil) // a copy: it may be kept in w.path
+	}
+	cl = parent
 	if parent != keySafe {
 		var c keyClass
-		if c, key = w.keyClass(k, key, parent == keyPlain); c != keyPlain {
+		if c, key = w.keyClass(ks, ke, key, parent == keyPlain); c != keyPlain {
 			cl = c
 		}
 	}
@@ -133,18 +310,16 @@ func (w *walker) member(k int, parent keyClass) int {
 		if w.safePath() {
 			cl = keySafe
 		}
-		next := w.value(k+1, cl)
-		w.path = w.path[:len(w.path)-1]
-		return next
+		return cl, true
 	}
-	return w.value(k+1, cl)
+	return cl, false
 }
 
-// keyClass classifies the key at tape index k (decoded: key). With scan,
-// the key is first scrubbed like any string (keys may hold e-mails and
-// ids too) and the kept text is classified; the key is then returned as
-// kept. Clean keys are remembered in the scanner's key cache.
-func (w *walker) keyClass(k int, key []byte, scan bool) (keyClass, []byte) {
+// keyClass classifies the key in[ks:ke] (decoded: key). With scan, the
+// key is first scrubbed like any string (keys may hold e-mails and ids
+// too) and the kept text is classified; the key is then returned as kept.
+// Clean keys are remembered in the scanner's key cache.
+func (w *walker) keyClass(ks, ke int, key []byte, scan bool) (keyClass, []byte) {
 	var e *keyEntry
 	if cacheable(key) {
 		var hit bool
@@ -161,7 +336,7 @@ func (w *walker) keyClass(k int, key []byte, scan bool) (keyClass, []byte) {
 	}
 	if scan {
 		if out, changed := w.scrubString(key); changed {
-			w.editString(w.tape[k], out)
+			w.editString(ks, ke, out)
 			key = append([]byte(nil), out...)
 			return w.s.c.classify(key), key
 		}
@@ -175,17 +350,6 @@ func (w *walker) keyClass(k int, key []byte, scan bool) (keyClass, []byte) {
 		e.mark(key, flags)
 	}
 	return cl, key
-}
-
-// keyBytes returns the decoded bytes of the key at k. The result of an
-// escaped key is a fresh copy, as it may be kept in w.path.
-func (w *walker) keyBytes(k int) []byte {
-	t := w.tape[k]
-	raw := w.in[t.start:t.end]
-	if !t.esc {
-		return raw
-	}
-	return unquote(raw, nil)
 }
 
 // safePath reports whether w.path ends with one of the dotted SafeFields.
@@ -211,43 +375,44 @@ func (w *walker) safePath() bool {
 	return false
 }
 
-// content returns the decoded content of string token t.
-func (w *walker) content(t tok) []byte {
-	raw := w.in[t.start:t.end]
-	if !t.esc {
+// content returns the decoded content of the string in[s:e].
+func (w *walker) content(s, e int, esc bool) []byte {
+	raw := w.in[s:e]
+	if !esc {
 		return raw
 	}
 	w.dec = unquote(raw, w.dec[:0])
 	return w.dec
 }
 
-// str scans the string at ti and rewrites it when something was found.
-func (w *walker) str(ti int) {
-	t := w.tape[ti]
-	if t.end == t.start {
+// plainString scans the string in[s:e] and rewrites it when something was
+// found.
+func (w *walker) plainString(s, e int, esc bool) {
+	if e == s {
 		return
 	}
-	src := w.content(t)
-	var e *keyEntry
+	src := w.content(s, e, esc)
+	var ent *keyEntry
 	if cacheable(src) {
 		var hit bool
-		if e, hit = w.sc.vals.slot(src); hit {
+		if ent, hit = w.sc.vals.slot(src); hit {
 			return // seen before, nothing found
 		}
 	}
 	out, changed := w.scrubString(src)
 	if changed {
-		w.editString(t, out)
-	} else if e != nil {
-		e.mark(src, 0)
+		w.editString(s, e, out)
+	} else if ent != nil {
+		ent.mark(src, 0)
 	}
 }
 
-// editString replaces string token t (quotes included) with s, quoted.
-func (w *walker) editString(t tok, s []byte) {
+// editString replaces the string with content in[s:e] (quotes included)
+// with v, quoted.
+func (w *walker) editString(s, e int, v []byte) {
 	var buf [256]byte
-	q := appendQuoted(buf[:0], s)
-	w.edit(int(t.start)-1, int(t.end)+1, q)
+	q := appendQuoted(buf[:0], v)
+	w.edit(s-1, e+1, q)
 }
 
 // maxStringDepth bounds JSON-in-a-string-in-JSON: deeper strings are
@@ -304,49 +469,53 @@ func (w *walker) embedded(s []byte) ([]byte, bool) {
 	defer w.s.put(sub)
 	sub.ids = w.ids
 	out, err := sub.document(s, w.depth+1, w.mask)
-	// Counts found in the sub-document belong to this message.
-	for d, n := range sub.sc.counts {
-		w.sc.counts[d] += n
-		sub.sc.counts[d] = 0
-	}
 	if err != nil {
+		// Not JSON after all: what the walk counted before it failed does
+		// not count (the caller scans s as text).
+		clear(sub.sc.counts)
 		return nil, false
 	}
+	w.absorb(sub)
 	if &out[0] == &s[0] { // unchanged: s may be a scratch buffer
 		return s, true
 	}
 	return out, true
 }
 
-// sensitiveString replaces the whole string at ti.
-func (w *walker) sensitiveString(ti int) {
-	t := w.tape[ti]
-	src := w.content(t)
+// absorb adds the counts found by sub (a walker of part of this message)
+// to w's.
+func (w *walker) absorb(sub *walker) {
+	for d, n := range sub.sc.counts {
+		w.sc.counts[d] += n
+		sub.sc.counts[d] = 0
+	}
+}
+
+// sensitiveString replaces the whole string in[s:e].
+func (w *walker) sensitiveString(s, e int, esc bool) {
+	src := w.content(s, e, esc)
 	if out, ok := w.sc.fullValue(src, w.mask); ok {
-		w.editString(t, out)
+		w.editString(s, e, out)
 	}
 }
 
 // sensitiveNumber replaces a number under a sensitive key with a string.
-func (w *walker) sensitiveNumber(ti int) {
-	t := w.tape[ti]
-	if out, ok := w.sc.fullValue(w.in[t.start:t.end], w.mask); ok {
+func (w *walker) sensitiveNumber(s, e int) {
+	if out, ok := w.sc.fullValue(w.in[s:e], w.mask); ok {
 		var buf [64]byte
-		w.edit(int(t.start), int(t.end), appendQuoted(buf[:0], out))
+		w.edit(s, e, appendQuoted(buf[:0], out))
 	}
 }
 
-// number checks a bare number for card numbers (the only detector that
-// can match 13+ plain digits).
-func (w *walker) number(ti int) {
-	t := w.tape[ti]
-	if t.end-t.start < 13 {
+// plainNumber checks a bare number for card numbers (the only detector
+// that can match 13+ plain digits).
+func (w *walker) plainNumber(s, e int) {
+	if e-s < 13 {
 		return
 	}
-	raw := w.in[t.start:t.end]
-	out, changed := w.sc.scrubText(raw, w.mask)
+	out, changed := w.sc.scrubText(w.in[s:e], w.mask)
 	if changed {
 		var buf [64]byte
-		w.edit(int(t.start), int(t.end), appendQuoted(buf[:0], out))
+		w.edit(s, e, appendQuoted(buf[:0], out))
 	}
 }

@@ -3,6 +3,7 @@ package scrub
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // rrweb event format (rrweb 2.x, @rrweb/types):
@@ -22,10 +23,20 @@ import (
 //	Plugin "rrweb/network@1": payload {requests: [{url, method, requestHeaders,
 //	                          requestBody, responseHeaders, responseBody, ...}]}
 //
-// Every string anywhere in an event is scanned, known shape or not; the
-// walk by type adds what needs context: attribute names, password and card
-// inputs (their value attribute, and later input events and attribute
-// mutations for the same node id, are masked whole).
+// Every string anywhere in an event is scanned, known shape or not: the
+// rrweb walk is the generic JSON walk (json.go) plus one rule, applied by
+// position: the value of a password or card input (its value attribute, and
+// later input events, text and attribute mutations for the same node id) is
+// masked whole.
+//
+// The walk is a single pass, but the facts a rule needs may come after the
+// value they decide (an element's tagName after its attributes, an input's
+// type attribute after its value, an event's type after its data). Such a
+// value is scrubbed as ordinary text and remembered (pending); when its
+// object closes and turns out sensitive, the value's output is replaced by
+// the masked value. An event whose type comes after its data is walked with
+// the rules of every event type it may be; if a rule fired that the type
+// does not allow, the event is walked again with the types looked up first.
 
 // ReplayState remembers, across the batches of one session, the node ids of
 // inputs whose values are always masked. The zero value is ready to use;
@@ -42,18 +53,23 @@ func (st *ReplayState) reset() {
 	st.full = false
 }
 
-func (st *ReplayState) add(id int64) {
+// add records id and reports whether it was new.
+func (st *ReplayState) add(id int64) bool {
 	if st.full {
-		return
+		return false
 	}
 	if st.ids == nil {
 		st.ids = make(map[int64]struct{})
 	}
+	if _, ok := st.ids[id]; ok {
+		return false
+	}
 	if len(st.ids) >= maxStateIDs {
 		st.full = true
-		return
+		return false
 	}
 	st.ids[id] = struct{}{}
+	return true
 }
 
 func (st *ReplayState) has(id int64) bool {
@@ -64,215 +80,506 @@ func (st *ReplayState) has(id int64) bool {
 	return ok
 }
 
+// Rule families, by the event type (and source) that allows them.
+const (
+	famNode  uint8 = 1 << iota // FullSnapshot node tree (type 2)
+	famMut                     // Mutation (type 3, source 0)
+	famInput                   // Input (type 3, source 5)
+)
+
+// rrState is the rrweb walk's state for one batch.
+type rrState struct {
+	exact   bool  // look event types and sources up before walking data
+	fired   uint8 // families that masked something in the current event
+	pend    []pending
+	snaps   []int32 // count deltas of pending values
+	added   []int64 // ids added to the ReplayState by this batch
+	full    bool    // the ReplayState's full flag before this batch
+	counts  []int32 // counts at the start of the current event
+	lookups bool    // rules that make lookups mandatory (see rrweb)
+}
+
+// pending is a value scrubbed as ordinary text whose object may still
+// turn out sensitive.
+type pending struct {
+	vs, ve int // input bounds of the value
+	os, oe int // its output bounds
+	snap   int // offset in snaps of the counts its walk added
+}
+
+// Frame kinds: what decides that a value is masked whole.
+const (
+	kNode uint8 = iota // element: type 2, form tag, sensitive attributes
+	kMut               // attribute mutation: known id or sensitive attributes
+	kID                // text mutation or input event: known id
+	kAdd               // an element of adds: its node
+)
+
+// frame collects the facts of one rrweb object, first occurrence of each
+// key only (as a reader that looks a key up would see them).
+type frame struct {
+	kind, fam  uint8
+	seen       uint8
+	typOK      bool
+	idOK       bool
+	srcOK      bool
+	tagForm    bool
+	attrsObj   bool
+	attrsDone  bool // the first attributes object closed: its facts are final
+	attrsSens  bool // it marks a password or card input
+	attrSeen   uint8
+	direct     bool // objMember left the value to walk as plain
+	typ, id    int64
+	src        int64
+	pend, snap int // this frame's pendings start at w.rr.pend[pend]
+}
+
+const (
+	sType uint8 = 1 << iota
+	sTag
+	sAttrs
+	sID
+	sSource
+)
+
 // rrweb scrubs a batch of events.
-func (w *walker) rrweb(b []byte, st *ReplayState) ([]byte, error) {
-	var err error
-	w.tape, w.stack, err = parse(b, w.tape, w.stack, w.s.limits.MaxDepth)
-	if err != nil {
-		return nil, err
+func (w *walker) rrweb(b []byte, st *ReplayState) (out []byte, err error) {
+	if len(b) > 1<<31-1 {
+		return nil, fmt.Errorf("scrub: %w: over 2 GiB", ErrTooLarge)
 	}
-	if w.tape[0].kind != tArr {
-		return nil, fmt.Errorf("scrub: %w (got a JSON %s)", ErrRRWebShape, kindName(w.tape[0].kind))
+	w.begin(b, 0, true)
+	w.ids = st
+	rr := &w.rr
+	rr.fired, rr.pend, rr.snaps, rr.added, rr.full = 0, rr.pend[:0], rr.snaps[:0], rr.added[:0], st.full
+	// Rules that give rrweb's keys a meaning, or dotted safe paths, make
+	// the generic walk of a value differ from its rrweb walk even when no
+	// rule fires, so guessing an event's type is not safe with them.
+	rr.lookups = w.s.c.schemaOverride || len(w.s.c.safePaths) > 0
+	rr.exact = rr.lookups
+	defer func() {
+		if err != nil { // a rejected batch leaves the session state as it was
+			for _, id := range rr.added {
+				delete(st.ids, id)
+			}
+			st.full = rr.full
+		}
+	}()
+	defer catch(&err)
+	if w.i >= len(b) {
+		w.fail(syntaxErr(w.i, "unexpected end of input"))
 	}
-	w.in, w.out, w.pos, w.mask, w.depth, w.ids = b, nil, 0, true, 0, st
-	w.path = w.path[:0]
-	for k := 1; k < int(w.tape[0].next); {
-		k = w.event(k)
+	if b[w.i] != '[' {
+		// Not an array: invalid JSON is still reported as such.
+		kind := kindName(b[w.i])
+		w.value(keyPlain)
+		w.finish()
+		return nil, fmt.Errorf("scrub: %w (got a JSON %s)", ErrRRWebShape, kind)
 	}
+	if w.open(']') >= 0 {
+		for {
+			w.event()
+			if w.next(']') {
+				break
+			}
+		}
+	}
+	w.finish()
 	return w.result(), nil
 }
 
-func kindName(k uint8) string {
-	switch k {
-	case tObj:
+func kindName(c byte) string {
+	switch {
+	case c == '{':
 		return "object"
-	case tStr:
+	case c == '"':
 		return "string"
-	case tNum:
+	case c == '-' || isDigit(c):
 		return "number"
 	default:
 		return "literal"
 	}
 }
 
-// field returns the tape index of the value of key name in object oi, or -1.
-func (w *walker) field(oi int, name string) int {
-	t := w.tape[oi]
-	if t.kind != tObj {
-		return -1
-	}
-	for k := oi + 1; k < int(t.next); k = int(w.tape[k+1].next) {
-		kt := w.tape[k]
-		if !kt.esc && string(w.in[kt.start:kt.end]) == name {
-			return k + 1
-		}
-	}
-	return -1
-}
-
-// intField returns the integer value of key name in object oi.
-func (w *walker) intField(oi int, name string) (int64, bool) {
-	return w.intValue(w.field(oi, name))
-}
-
-// intValue returns the integer value at tape index vi (-1: none).
-func (w *walker) intValue(vi int) (int64, bool) {
-	if vi < 0 || w.tape[vi].kind != tNum {
-		return 0, false
-	}
-	t := w.tape[vi]
-	raw := w.in[t.start:t.end]
-	neg := raw[0] == '-'
-	if neg {
-		raw = raw[1:]
-	}
-	var v int64
-	for _, c := range raw {
-		if !isDigit(c) || v > 1<<50 {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-// strField returns the decoded string value of key name in object oi.
-// The result may live in a scratch buffer until the next call.
-func (w *walker) strField(oi int, name string) []byte {
-	vi := w.field(oi, name)
-	if vi < 0 || w.tape[vi].kind != tStr {
-		return nil
-	}
-	return w.content(w.tape[vi])
-}
-
-// members calls fn for each key/value of object oi; fn returns whether it
-// handled the pair, otherwise the pair is scrubbed generically.
-func (w *walker) members(oi int, fn func(key []byte, vi int) bool) {
-	t := w.tape[oi]
-	for k := oi + 1; k < int(t.next); {
-		kt := w.tape[k]
-		if !kt.esc && fn(w.in[kt.start:kt.end], k+1) {
-			k = int(w.tape[k+1].next)
-			continue
-		}
-		k = w.member(k, keyPlain)
-	}
-}
-
-// event scrubs one event at ti.
-func (w *walker) event(ti int) int {
-	t := w.tape[ti]
-	if t.kind != tObj {
-		return w.value(ti, keyPlain)
-	}
-	typ, _ := w.intField(ti, "type")
-	w.members(ti, func(key []byte, vi int) bool {
-		if string(key) != "data" || w.tape[vi].kind != tObj {
-			return false
-		}
-		w.eventData(typ, vi)
-		return true
-	})
-	return int(t.next)
-}
-
-func (w *walker) eventData(typ int64, di int) {
-	switch typ {
-	case 2: // FullSnapshot
-		w.members(di, func(key []byte, vi int) bool {
-			if string(key) != "node" {
-				return false
-			}
-			w.node(vi)
-			return true
-		})
-	case 3: // IncrementalSnapshot
-		src, _ := w.intField(di, "source")
-		switch src {
-		case 0:
-			w.mutation(di)
-		case 5:
-			w.input(di)
-		default:
-			w.value(di, keyPlain)
-		}
-	default:
-		w.value(di, keyPlain)
-	}
-}
-
-// node scrubs a serialized node and its children.
-func (w *walker) node(ni int) {
-	t := w.tape[ni]
-	if t.kind != tObj {
-		w.value(ni, keyPlain)
+// event scrubs one event at w.i.
+func (w *walker) event() {
+	in := w.in
+	if w.i >= len(in) || in[w.i] != '{' {
+		w.value(keyPlain)
 		return
 	}
-	// One pass finds the keys the walk needs (the first of each, as field
-	// does): nodes are the bulk of a snapshot, and looking each key up
-	// separately walked every node's keys three or four times.
-	ti, ai, tagi, idi := -1, -1, -1, -1
-	for k := ni + 1; k < int(t.next); k = int(w.tape[k+1].next) {
-		kt := w.tape[k]
-		if kt.esc {
-			continue
-		}
-		switch string(w.in[kt.start:kt.end]) {
-		case "type":
-			ti = firstIdx(ti, k+1)
-		case "attributes":
-			ai = firstIdx(ai, k+1)
-		case "tagName":
-			tagi = firstIdx(tagi, k+1)
-		case "id":
-			idi = firstIdx(idi, k+1)
-		}
+	rr := &w.rr
+	start, outLen, pos, hadOut, added := w.i, len(w.out), w.pos, w.out != nil, len(rr.added)
+	rr.counts = append(rr.counts[:0], w.sc.counts...)
+	rr.fired = 0
+	typ, typOK, src, srcOK, datas := w.eventMembers()
+	if rr.exact || rr.fired == 0 {
+		return
 	}
-	typ, _ := w.intValue(ti)
-	sensitive := false
-	if typ == 2 && ai >= 0 && w.tape[ai].kind == tObj && tagi >= 0 && w.tape[tagi].kind == tStr {
-		sensitive = formTag(w.content(w.tape[tagi])) && w.sensitiveAttrs(ai)
-		if sensitive {
-			if id, ok := w.intValue(idi); ok {
-				w.ids.add(id)
+	f := rr.fired
+	if datas == 1 && (f&famNode == 0 || typOK && typ == 2) &&
+		(f&(famMut|famInput) == 0 || typOK && typ == 3 && srcOK && (f&famMut == 0 || src == 0) && (f&famInput == 0 || src == 5)) {
+		return
+	}
+	// A rule fired that this event's type does not allow: walk it again
+	// with the types known.
+	if hadOut {
+		w.out = w.out[:outLen]
+	} else {
+		w.out = nil
+	}
+	w.pos, w.i = pos, start
+	copy(w.sc.counts, rr.counts)
+	for _, id := range rr.added[added:] {
+		delete(w.ids.ids, id)
+	}
+	rr.added = rr.added[:added]
+	rr.exact = true
+	w.eventMembers()
+	rr.exact = rr.lookups
+}
+
+// eventMembers walks the event object at w.i and returns its type and the
+// source of its data, and how many data objects it has.
+func (w *walker) eventMembers() (typ int64, typOK bool, src int64, srcOK bool, datas int) {
+	seenType := false
+	if w.rr.exact {
+		if v := lookField(w.in, w.i, "type"); v >= 0 {
+			typ, typOK = intAt(w.in, v)
+		}
+		seenType = true
+	}
+	if w.open('}') < 0 {
+		return
+	}
+	for {
+		ks, ke, esc := w.key()
+		handled := false
+		if !esc {
+			switch string(w.in[ks:ke]) {
+			case "type":
+				if !seenType {
+					seenType = true
+					typ, typOK = intAt(w.in, w.i)
+				}
+			case "data":
+				if w.i < len(w.in) && w.in[w.i] == '{' {
+					datas++
+					src, srcOK = w.data(typ, typOK, seenType)
+					handled = true
+				}
 			}
 		}
-	}
-	for k := ni + 1; k < int(t.next); {
-		kt, vi := w.tape[k], k+1
-		vt := w.tape[vi]
-		if !kt.esc {
-			switch string(w.in[kt.start:kt.end]) {
-			case "attributes":
-				if vt.kind == tObj {
-					w.attrs(vi, sensitive)
-					k = int(vt.next)
-					continue
-				}
-			case "childNodes":
-				if vt.kind == tArr {
-					for c := vi + 1; c < int(vt.next); c = int(w.tape[c].next) {
-						w.node(c)
-					}
-					k = int(vt.next)
-					continue
-				}
-			}
+		if !handled {
+			w.member(ks, ke, esc, keyPlain)
 		}
-		k = w.member(k, keyPlain)
+		if w.next('}') {
+			return
+		}
 	}
 }
 
-// firstIdx keeps the first index found (cur) over a later one (k).
-func firstIdx(cur, k int) int {
-	if cur < 0 {
-		return k
+// data walks an event's data object at w.i. With the event type unknown
+// (known false) every family's rules apply and event checks them after.
+func (w *walker) data(typ int64, typOK, known bool) (int64, bool) {
+	var arm uint8
+	switch {
+	case !known:
+		arm = famNode | famMut | famInput
+	case !typOK:
+	case typ == 2:
+		arm = famNode
+	case typ == 3 && w.rr.exact:
+		if v := lookField(w.in, w.i, "source"); v >= 0 {
+			switch src, ok := intAt(w.in, v); {
+			case ok && src == 0:
+				arm = famMut
+			case ok && src == 5:
+				arm = famInput
+			}
+		}
+	case typ == 3:
+		arm = famMut | famInput
 	}
-	return cur
+	f := frame{kind: kID, fam: famInput, pend: len(w.rr.pend)}
+	if w.open('}') >= 0 {
+		for {
+			ks, ke, esc := w.key()
+			if esc || !w.dataMember(&f, arm, ks, ke) {
+				w.member(ks, ke, esc, keyPlain)
+			}
+			if w.next('}') {
+				break
+			}
+		}
+	}
+	if arm&famInput != 0 {
+		w.close(&f)
+	}
+	return f.src, f.srcOK
+}
+
+func (w *walker) dataMember(f *frame, arm uint8, ks, ke int) bool {
+	c := w.peek()
+	switch key := w.in[ks:ke]; string(key) {
+	case "node":
+		if arm&famNode != 0 {
+			w.node(famNode)
+			return true
+		}
+	case "adds", "attributes", "texts":
+		if arm&famMut != 0 && c == '[' {
+			w.list(key[1], famMut) // a'd'ds, a't'tributes, t'e'xts
+			return true
+		}
+	case "source":
+		if f.seen&sSource == 0 {
+			f.seen |= sSource
+			f.src, f.srcOK = intAt(w.in, w.i)
+		}
+	case "id":
+		w.idFact(f)
+	case "text":
+		if arm&famInput != 0 {
+			return w.maskable(f, ks, ke)
+		}
+	}
+	return false
+}
+
+// list walks an array of 'c'hildNodes, a'd'ds, a't'tributes (mutations)
+// or t'e'xts.
+func (w *walker) list(kind byte, fam uint8) {
+	if w.open(']') < 0 {
+		return
+	}
+	fk := kNode
+	switch kind {
+	case 'd':
+		fk = kAdd
+	case 't':
+		fk = kMut
+	case 'e':
+		fk = kID
+	}
+	for {
+		w.object(fk, fam)
+		if w.next(']') {
+			return
+		}
+	}
+}
+
+func (w *walker) peek() byte {
+	if w.i < len(w.in) {
+		return w.in[w.i]
+	}
+	return 0
+}
+
+// object walks an rrweb object of the given frame kind at w.i; anything
+// else is walked generically.
+func (w *walker) object(kind, fam uint8) {
+	if w.peek() != '{' {
+		w.value(keyPlain)
+		return
+	}
+	f := frame{kind: kind, fam: fam, pend: len(w.rr.pend)}
+	if w.open('}') >= 0 {
+		for {
+			ks, ke, esc := w.key()
+			if esc || !w.objMember(&f, ks, ke) {
+				if f.direct {
+					// A node's own key (type, id, tagName, textContent):
+					// plain, as memberKey would find after a cache lookup.
+					w.value(keyPlain)
+					f.direct = false
+				} else {
+					w.member(ks, ke, esc, keyPlain)
+				}
+			}
+			if w.next('}') {
+				break
+			}
+		}
+	}
+	w.close(&f)
+}
+
+// objMember handles the member with key in[ks:ke] (value at w.i) when the
+// frame's kind gives it a meaning; it reports whether it walked the value.
+func (w *walker) objMember(f *frame, ks, ke int) bool {
+	c := w.peek()
+	switch key := w.in[ks:ke]; f.kind {
+	case kNode:
+		switch string(key) {
+		case "type":
+			if f.seen&sType == 0 {
+				f.seen |= sType
+				f.typ, f.typOK = intAt(w.in, w.i)
+			}
+			f.direct = !w.rr.lookups
+		case "tagName":
+			if f.seen&sTag == 0 {
+				f.seen |= sTag
+				if v, ok := w.peekString(); ok {
+					f.tagForm = formTag(v)
+				}
+			}
+			f.direct = !w.rr.lookups
+		case "textContent":
+			f.direct = !w.rr.lookups
+		case "id":
+			w.idFact(f)
+			f.direct = !w.rr.lookups
+		case "attributes":
+			return w.attrs(f, c)
+		case "childNodes":
+			if c == '[' {
+				w.list('c', f.fam)
+				return true
+			}
+		}
+	case kMut:
+		switch string(key) {
+		case "id":
+			w.idFact(f)
+		case "attributes":
+			return w.attrs(f, c)
+		}
+	case kID:
+		switch string(key) {
+		case "id":
+			w.idFact(f)
+		case "value":
+			return w.maskable(f, ks, ke)
+		}
+	case kAdd:
+		if string(key) == "node" {
+			w.node(f.fam)
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) node(fam uint8) { w.object(kNode, fam) }
+
+func (w *walker) idFact(f *frame) {
+	if f.seen&sID == 0 {
+		f.seen |= sID
+		f.id, f.idOK = intAt(w.in, w.i)
+	}
+}
+
+// peekString returns the decoded string at w.i without moving past it.
+func (w *walker) peekString() ([]byte, bool) {
+	if w.peek() != '"' {
+		return nil, false
+	}
+	s := w.i + 1
+	e := strEnd(w.in, s)
+	esc := false
+	if e >= len(w.in) || w.in[e] != '"' {
+		var err error
+		if e, esc, err = slowString(w.in, s, e); err != nil {
+			return nil, false // the walk reports it
+		}
+	}
+	return w.content(s, e, esc), true
+}
+
+// attrs handles an "attributes" member of a node or attribute mutation
+// (c: the first byte of its value): the first one's type, autocomplete,
+// name and id are facts; "value" is masked when the frame is sensitive.
+func (w *walker) attrs(f *frame, c byte) bool {
+	first := f.seen&sAttrs == 0
+	if first {
+		f.seen |= sAttrs
+		f.attrsObj = c == '{'
+	}
+	if c != '{' {
+		return false
+	}
+	if w.open('}') >= 0 {
+		for {
+			ks, ke, esc := w.key()
+			handled := false
+			if !esc {
+				key := w.in[ks:ke]
+				if first {
+					w.attrFact(f, key)
+				}
+				if string(key) == "value" {
+					handled = w.maskable(f, ks, ke)
+				}
+			}
+			if !handled {
+				w.member(ks, ke, esc, keyPlain)
+			}
+			if w.next('}') {
+				break
+			}
+		}
+	}
+	if first {
+		f.attrsDone = true
+	}
+	return true
+}
+
+// Attribute facts, first occurrence of each.
+const (
+	aType uint8 = 1 << iota
+	aAutocomplete
+	aName
+	aID
+)
+
+// attrFact records what the attribute key (value at w.i) says about the
+// form control: type=password, a payment or password autocomplete token,
+// or a sensitive name or id.
+func (w *walker) attrFact(f *frame, key []byte) {
+	var bit uint8
+	switch string(key) {
+	case "type":
+		bit = aType
+	case "autocomplete":
+		bit = aAutocomplete
+	case "name":
+		bit = aName
+	case "id":
+		bit = aID
+	default:
+		return
+	}
+	if f.attrSeen&bit != 0 {
+		return
+	}
+	f.attrSeen |= bit
+	v, ok := w.peekString()
+	if !ok {
+		return
+	}
+	switch bit {
+	case aType:
+		f.attrsSens = f.attrsSens || bytes.EqualFold(bytes.TrimSpace(v), []byte("password"))
+	case aAutocomplete:
+		for _, t := range bytes.Fields(v) {
+			for _, a := range sensitiveAutocomplete {
+				if bytes.EqualFold(t, []byte(a)) {
+					f.attrsSens = true
+				}
+			}
+		}
+	default:
+		f.attrsSens = f.attrsSens || w.sc.classify(v) == keySensitive
+	}
+}
+
+// sensitiveAutocomplete are autocomplete tokens of secret or payment fields.
+var sensitiveAutocomplete = [...]string{
+	"cc-number", "cc-csc", "cc-exp", "cc-exp-month", "cc-exp-year", "cc-name",
+	"cc-given-name", "cc-family-name", "current-password", "new-password", "one-time-code",
 }
 
 // formTag reports whether an element's tag name is a form control whose
@@ -285,179 +592,155 @@ func formTag(tag []byte) bool {
 	return false
 }
 
-// attrs scrubs an attributes object; sensitive masks the value attribute.
-func (w *walker) attrs(ai int, sensitive bool) {
-	w.members(ai, func(key []byte, vi int) bool {
-		if !sensitive || string(key) != "value" {
-			return false
+// decide returns 1 when frame f is sensitive, -1 when it is not, 0 when
+// facts still to come may decide (only before final).
+func (w *walker) decide(f *frame, final bool) int8 {
+	switch f.kind {
+	case kNode: // type 2, a form tag, and the first attributes sensitive
+		if f.seen&sType != 0 && !(f.typOK && f.typ == 2) || f.seen&sTag != 0 && !f.tagForm || f.seen&sAttrs != 0 && !f.attrsObj {
+			return -1
 		}
-		w.value(vi, keySensitive)
-		return true
-	})
-}
-
-// sensitiveAutocomplete are autocomplete tokens of secret or payment fields.
-var sensitiveAutocomplete = [...]string{
-	"cc-number", "cc-csc", "cc-exp", "cc-exp-month", "cc-exp-year", "cc-name",
-	"cc-given-name", "cc-family-name", "current-password", "new-password", "one-time-code",
-}
-
-// sensitiveAttrs reports whether a form control's attributes at ai mark
-// a password, card or other sensitive input: type=password, a payment or
-// password autocomplete token, or a sensitive name or id.
-func (w *walker) sensitiveAttrs(ai int) bool {
-	if v := w.strField(ai, "type"); bytes.EqualFold(bytes.TrimSpace(v), []byte("password")) {
-		return true
-	}
-	if v := w.strField(ai, "autocomplete"); v != nil {
-		for _, f := range bytes.Fields(v) {
-			for _, a := range sensitiveAutocomplete {
-				if bytes.EqualFold(f, []byte(a)) {
-					return true
-				}
+		if f.seen&(sType|sTag|sAttrs) == sType|sTag|sAttrs && f.attrsSens {
+			return 1
+		}
+		if final || f.attrsDone {
+			return -1
+		}
+	case kMut: // a known id, or sensitive first attributes
+		if f.seen&sID != 0 && f.idOK && w.ids.has(f.id) || f.attrsSens {
+			return 1
+		}
+		if final || f.seen&sID != 0 && f.seen&sAttrs != 0 && (f.attrsDone || !f.attrsObj) {
+			return -1
+		}
+	case kID: // a known id
+		if f.seen&sID != 0 {
+			if f.idOK && w.ids.has(f.id) {
+				return 1
 			}
+			return -1
 		}
-	}
-	for _, name := range [...]string{"name", "id"} {
-		if v := w.strField(ai, name); v != nil && w.sc.classify(v) == keySensitive {
-			return true
+		if final {
+			return -1
 		}
+	default:
+		return -1
 	}
-	return false
+	return 0
 }
 
-// mutation scrubs an incremental Mutation.
-func (w *walker) mutation(di int) {
-	w.members(di, func(key []byte, vi int) bool {
-		t := w.tape[vi]
-		if t.kind != tArr {
-			return false
-		}
-		switch string(key) {
-		case "adds":
-			for k := vi + 1; k < int(t.next); k = int(w.tape[k].next) {
-				if w.tape[k].kind != tObj {
-					w.value(k, keyPlain)
-					continue
-				}
-				w.members(k, func(key []byte, ni int) bool {
-					if string(key) != "node" {
-						return false
-					}
-					w.node(ni)
-					return true
-				})
-			}
-		case "attributes":
-			for k := vi + 1; k < int(t.next); k = int(w.tape[k].next) {
-				w.attrMutation(k)
-			}
-		case "texts":
-			for k := vi + 1; k < int(t.next); k = int(w.tape[k].next) {
-				w.idValue(k, "value")
-			}
-		default:
-			return false
-		}
+// maskable walks the value of the member with key in[ks:ke] that frame f
+// masks whole when sensitive: at once when that is decided, otherwise as
+// ordinary text, remembered as pending. It reports whether it walked the
+// value.
+func (w *walker) maskable(f *frame, ks, ke int) bool {
+	switch w.decide(f, false) {
+	case 1:
+		w.value(keySensitive)
 		return true
-	})
-}
-
-// attrMutation scrubs {id, attributes: {...}}.
-func (w *walker) attrMutation(k int) {
-	if w.tape[k].kind != tObj {
-		w.value(k, keyPlain)
-		return
-	}
-	id, ok := w.intField(k, "id")
-	sensitive := ok && w.ids.has(id)
-	if ai := w.field(k, "attributes"); ai >= 0 && w.tape[ai].kind == tObj && !sensitive && w.sensitiveAttrs(ai) {
-		sensitive = true
-		if ok {
-			w.ids.add(id)
-		}
-	}
-	w.members(k, func(key []byte, ai int) bool {
-		if string(key) != "attributes" || w.tape[ai].kind != tObj {
-			return false
-		}
-		w.attrs(ai, sensitive)
-		return true
-	})
-}
-
-// idValue scrubs {id, <field>: text}, masking it whole for sensitive ids.
-func (w *walker) idValue(k int, field string) {
-	if w.tape[k].kind != tObj {
-		w.value(k, keyPlain)
-		return
-	}
-	id, ok := w.intField(k, "id")
-	sensitive := ok && w.ids.has(id)
-	w.members(k, func(key []byte, vi int) bool {
-		if !sensitive || string(key) != field {
-			return false
-		}
-		w.value(vi, keySensitive)
-		return true
-	})
-}
-
-// input scrubs an Input event ({source: 5, id, text, isChecked}).
-func (w *walker) input(di int) { w.idValue(di, "text") }
-
-// schemaKeys are rrweb's own keys and common HTML attribute names. They are
-// never field names with a meaning for scrubbing (unless the rules say so,
-// see compiled.schemaOverride), so the walk skips splitting them into words.
-var schemaKeys = map[string]bool{}
-
-func init() {
-	for _, k := range []string{
-		"type", "id", "data", "timestamp", "delay", "source", "node", "childNodes", "tagName",
-		"attributes", "textContent", "isStyle", "isSVG", "needBlock", "isCustom", "rootId",
-		"compatMode", "name", "publicId", "systemId", "initialOffset", "top", "left", "adds",
-		"removes", "texts", "parentId", "nextId", "previousId", "isShadow", "isShadowHost",
-		"isAttachIframe", "positions", "x", "y", "timeOffset", "href", "width", "height", "text",
-		"isChecked", "userTriggered", "plugin", "payload", "level", "trace", "tag", "class",
-		"style", "src", "rel", "lang", "dir", "role", "content", "charset", "value", "title",
-		"alt", "placeholder", "action", "method", "target", "for", "hidden", "tabindex", "d",
-		"fill", "stroke", "viewBox", "xmlns", "media", "crossorigin", "integrity", "async",
-		"defer", "sizes", "srcset", "loading", "rr_src", "_cssText", "rr_width", "rr_height",
-		"rr_dataURL", "disabled", "checked", "selected", "colspan", "rowspan", "aria-label",
-		"aria-hidden", "data-testid", "pointerType", "url", "status", "startTime", "endTime",
-		"initiatorType", "requests", "requestHeaders", "responseHeaders", "requestBody", "responseBody",
-	} {
-		schemaKeys[k] = true
-	}
-}
-
-// schemaTable is an open-addressing copy of schemaKeys: a lookup costs a
-// hash of three bytes and one comparison, cheaper than a Go map.
-var schemaTable [512]string
-
-func schemaHash(k []byte) int {
-	return (len(k)*131 + int(k[0])*31 + int(k[len(k)-1])*7 + int(k[len(k)/2])) & 511
-}
-
-func init() {
-	for k := range schemaKeys {
-		h := schemaHash([]byte(k))
-		for schemaTable[h] != "" {
-			h = (h + 1) & 511
-		}
-		schemaTable[h] = k
-	}
-}
-
-// schemaKey reports whether key is one of schemaKeys.
-func schemaKey(key []byte) bool {
-	if len(key) == 0 || len(key) > 16 {
+	case -1:
 		return false
 	}
-	for h := schemaHash(key); schemaTable[h] != ""; h = (h + 1) & 511 {
-		if schemaTable[h] == string(key) {
-			return true
+	rr := &w.rr
+	cl, pushed := w.memberKey(ks, ke, false, keyPlain)
+	vs, os := w.i, w.outPos(w.i)
+	snap := len(rr.snaps)
+	rr.snaps = append(rr.snaps, w.sc.counts...)
+	w.value(cl)
+	if pushed {
+		w.path = w.path[:len(w.path)-1]
+	}
+	for d, n := range w.sc.counts {
+		rr.snaps[snap+d] = n - rr.snaps[snap+d]
+	}
+	rr.pend = append(rr.pend, pending{vs: vs, ve: w.i, os: os, oe: w.outPos(w.i), snap: snap})
+	return true
+}
+
+// close settles frame f when its object ends: a sensitive frame records
+// its id and masks its pending values.
+func (w *walker) close(f *frame) {
+	rr := &w.rr
+	if w.decide(f, true) == 1 {
+		rr.fired |= f.fam
+		if f.idOK && (f.kind == kNode || f.kind == kMut && f.attrsSens) && w.ids.add(f.id) {
+			rr.added = append(rr.added, f.id)
+		}
+		for k := len(rr.pend) - 1; k >= f.pend; k-- {
+			w.resolve(rr.pend[k])
 		}
 	}
-	return false
+	if len(rr.pend) > f.pend {
+		rr.snaps = rr.snaps[:rr.pend[f.pend].snap]
+		rr.pend = rr.pend[:f.pend]
+	}
+}
+
+// resolve replaces the output of pending value p by its masked form.
+func (w *walker) resolve(p pending) {
+	for d := range w.sc.counts {
+		w.sc.counts[d] -= w.rr.snaps[p.snap+d]
+	}
+	sub := w.s.get()
+	sub.ids = w.ids
+	sub.begin(w.in[p.vs:p.ve], w.depth, w.mask)
+	sub.value(keySensitive)
+	repl := sub.result()
+	w.absorb(sub)
+	w.edit(w.i, w.i, nil) // out holds everything so far
+	w.out = slices.Replace(w.out, p.os, p.oe, repl...)
+	w.s.put(sub)
+}
+
+// lookField returns the offset of the value of the first unescaped key
+// name in the object at i, or -1. The object may be invalid (it has not
+// been walked yet): the walk reports that.
+func lookField(b []byte, i int, name string) int {
+	i = skipWS(b, i+1)
+	for i < len(b) && b[i] == '"' {
+		ks := i + 1
+		ke := skipString(b, i) - 1
+		if ke >= len(b) {
+			return -1
+		}
+		if i = skipWS(b, ke+1); i >= len(b) || b[i] != ':' {
+			return -1
+		}
+		if i = skipWS(b, i+1); i >= len(b) {
+			return -1
+		}
+		if string(b[ks:ke]) == name {
+			return i
+		}
+		if i = skipWS(b, skipValue(b, i)); i >= len(b) || b[i] != ',' {
+			return -1
+		}
+		i = skipWS(b, i+1)
+	}
+	return -1
+}
+
+// intAt returns the value of the integer at b[i:] (no sign other than a
+// leading '-', no fraction or exponent), as a reader of rrweb ids and types
+// takes it.
+func intAt(b []byte, i int) (int64, bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	var v int64
+	s := i
+	for ; i < len(b) && isDigit(b[i]); i++ {
+		if v > 1<<50 {
+			return 0, false
+		}
+		v = v*10 + int64(b[i]-'0')
+	}
+	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E' || b[i] == '+' || b[i] == '-') || i == s && !neg {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }

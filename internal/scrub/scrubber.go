@@ -159,8 +159,8 @@ func (s *Scrubber) MaxOutputLen(inLen int, r Report) int {
 func (s *Scrubber) get() *walker { return s.pool.Get().(*walker) }
 
 func (s *Scrubber) put(w *walker) {
-	if cap(w.tape) > 1<<20 { // do not pin huge buffers
-		w.tape = nil
+	if cap(w.dec) > 1<<20 { // do not pin huge buffers
+		w.dec = nil
 	}
 	w.sc.trim()
 	s.pool.Put(w)

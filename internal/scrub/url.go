@@ -1,6 +1,9 @@
 package scrub
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // URL handling. Query strings, fragments and form bodies need no parser of
 // their own: "name=value" pairs are caught by the sensitive-field check on
@@ -44,25 +47,50 @@ func pctView(b []byte, plus bool) bool {
 
 // decodePct percent-decodes src (and '+' to ' ' when plus) into v, and
 // records in m the source offset of every byte of v, plus len(src) at the
-// end.
+// end. Runs without escapes are copied at once.
 func decodePct(src []byte, plus bool, v []byte, m []int32) ([]byte, []int32) {
-	for i := 0; i < len(src); {
+	n := len(src)
+	v = slices.Grow(v[:0], n)[:n]
+	m = slices.Grow(m[:0], n+1)[:n+1]
+	k := 0
+	for i := 0; i < n; {
+		// The run up to the next '%' (or '+').
+		r := bytes.IndexByte(src[i:], '%')
+		if r < 0 {
+			r = n - i
+		}
+		if plus {
+			if p := bytes.IndexByte(src[i:i+r], '+'); p >= 0 {
+				r = p
+			}
+		}
+		copy(v[k:], src[i:i+r])
+		mm := m[k : k+r]
+		for x := range mm {
+			mm[x] = int32(i + x)
+		}
+		k, i = k+r, i+r
+		if i >= n {
+			break
+		}
 		c := src[i]
 		switch {
-		case c == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]):
-			v = append(v, unhex(src[i+1])<<4|unhex(src[i+2]))
-			m = append(m, int32(i))
+		case c == '%' && i+2 < n && isHex(src[i+1]) && isHex(src[i+2]):
+			v[k] = unhex(src[i+1])<<4 | unhex(src[i+2])
+			m[k] = int32(i)
+			k++
 			i += 3
 			continue
 		case c == '+' && plus:
 			c = ' '
 		}
-		v = append(v, c)
-		m = append(m, int32(i))
+		v[k] = c
+		m[k] = int32(i)
+		k++
 		i++
 	}
-	m = append(m, int32(len(src)))
-	return v, m
+	m[k] = int32(n)
+	return v[:k], m[:k+1]
 }
 
 // userinfoChar reports whether c may appear in the user:password part of a

@@ -9,27 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON parser validates a document (RFC 8259, UTF-8) and records it as
-// a flat tape of tokens in document order, so walkers can look ahead (an
-// input's type attribute may come after its value) without building maps
-// or interface values. The tape is reused across calls.
-
-// Token kinds.
-const (
-	tObj uint8 = iota + 1
-	tArr
-	tStr
-	tNum
-	tLit // true, false, null
-)
-
-// tok is one JSON value (or object key, which is a tStr).
-type tok struct {
-	start, end int32 // strings: content between the quotes; others: the value's bytes
-	next       int32 // index of the token after this value and its children
-	kind       uint8
-	esc        bool // string has backslash escapes
-}
+// The JSON lexer: the walkers (json.go, rrweb.go) parse and scrub in one
+// pass over the bytes, with these helpers for strings and numbers. There is
+// no token tape and no separate validation pass.
 
 func syntaxErr(off int, msg string) error {
 	return fmt.Errorf("scrub: %w at offset %d: %s", ErrInvalidJSON, off, msg)
@@ -42,131 +24,6 @@ func skipWS(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// parse validates b and fills tape. maxDepth bounds the nesting.
-//
-// Strings are the bulk of every document (object keys included), so the
-// common case, plain ASCII without escapes, is handled inline; parseString
-// takes over at the first escape, control or non-ASCII byte.
-func parse(b []byte, tape []tok, stack []int32, maxDepth int) ([]tok, []int32, error) {
-	tape = tape[:0]
-	stack = stack[:0]
-	i := skipWS(b, 0)
-	if len(b) > 1<<31-1 {
-		return tape, stack, fmt.Errorf("scrub: %w: over 2 GiB", ErrTooLarge)
-	}
-	inObj := false // the innermost open container is an object
-	key := false   // an object member starts at i
-	var err error
-	for {
-		if key {
-			if i >= len(b) || b[i] != '"' {
-				return tape, stack, syntaxErr(i, "expected a string key")
-			}
-			if j := strEnd(b, i+1); j < len(b) && b[j] == '"' {
-				tape = append(tape, tok{start: int32(i + 1), end: int32(j), next: int32(len(tape)) + 1, kind: tStr})
-				i = j + 1
-			} else if tape, i, err = parseString(b, i, tape); err != nil {
-				return tape, stack, err
-			}
-			if i >= len(b) || b[i] != ':' {
-				if i = skipWS(b, i); i >= len(b) || b[i] != ':' {
-					return tape, stack, syntaxErr(i, "expected ':' after a key")
-				}
-			}
-			i = skipWS(b, i+1)
-		}
-		// Expect a value at i.
-		if i >= len(b) {
-			return tape, stack, syntaxErr(i, "unexpected end of input")
-		}
-		c := b[i]
-		idx := int32(len(tape))
-		switch {
-		case c == '"':
-			if j := strEnd(b, i+1); j < len(b) && b[j] == '"' {
-				tape = append(tape, tok{start: int32(i + 1), end: int32(j), next: idx + 1, kind: tStr})
-				i = j + 1
-			} else if tape, i, err = parseString(b, i, tape); err != nil {
-				return tape, stack, err
-			}
-		case c == '{' || c == '[':
-			if len(stack) >= maxDepth {
-				return tape, stack, fmt.Errorf("scrub: %w: deeper than MaxDepth %d at offset %d", ErrTooDeep, maxDepth, i)
-			}
-			k := tObj
-			if c == '[' {
-				k = tArr
-			}
-			tape = append(tape, tok{start: int32(i), kind: k})
-			i = skipWS(b, i+1)
-			if i < len(b) && (c == '{' && b[i] == '}' || c == '[' && b[i] == ']') {
-				tape[idx].end, tape[idx].next = int32(i+1), int32(len(tape))
-				i++
-				break
-			}
-			stack = append(stack, idx)
-			inObj = c == '{'
-			key = inObj
-			continue
-		case c == '-' || isDigit(c):
-			// Ids, types and timestamps: plain integers need no call.
-			e := i + 1
-			for e < len(b) && isDigit(b[e]) {
-				e++
-			}
-			if c == '-' || c == '0' && e > i+1 || e < len(b) && (b[e] == '.' || b[e] == 'e' || b[e] == 'E') {
-				if e, err = parseNumber(b, i); err != nil {
-					return tape, stack, err
-				}
-			}
-			tape = append(tape, tok{start: int32(i), end: int32(e), next: idx + 1, kind: tNum})
-			i = e
-		case c == 't' || c == 'f' || c == 'n':
-			lit := "null"
-			if c == 't' {
-				lit = "true"
-			} else if c == 'f' {
-				lit = "false"
-			}
-			if !hasPrefix(b[i:], lit) {
-				return tape, stack, syntaxErr(i, "invalid literal")
-			}
-			tape = append(tape, tok{start: int32(i), end: int32(i + len(lit)), next: idx + 1, kind: tLit})
-			i += len(lit)
-		default:
-			return tape, stack, syntaxErr(i, fmt.Sprintf("unexpected byte %q", c))
-		}
-		// After a value: close containers or move to the next element.
-		for {
-			i = skipWS(b, i)
-			if len(stack) == 0 {
-				if i != len(b) {
-					return tape, stack, syntaxErr(i, "data after the top-level value")
-				}
-				return tape, stack, nil
-			}
-			if i >= len(b) {
-				return tape, stack, syntaxErr(i, "unexpected end of input")
-			}
-			switch c := b[i]; {
-			case c == ',':
-				i = skipWS(b, i+1)
-				key = inObj
-			case inObj && c == '}' || !inObj && c == ']':
-				top := stack[len(stack)-1]
-				tape[top].end, tape[top].next = int32(i+1), int32(len(tape))
-				stack = stack[:len(stack)-1]
-				inObj = len(stack) > 0 && tape[stack[len(stack)-1]].kind == tObj
-				i++
-				continue
-			default:
-				return tape, stack, syntaxErr(i, "expected ',' or a closing bracket")
-			}
-			break
-		}
-	}
 }
 
 // strClass marks bytes that end the fast string loop.
@@ -222,16 +79,18 @@ func strEnd(b []byte, j int) int {
 	return j
 }
 
-// parseString parses the string starting with the quote at i.
-func parseString(b []byte, i int, tape []tok) ([]tok, int, error) {
-	s := i + 1
-	j := s
+// slowString finishes the string whose content starts at s, from j (the
+// first byte the fast loop stopped at: an escape, a control byte or
+// non-ASCII). It returns the end of the content (the closing quote) and
+// whether the string has escapes; errors are returned as values for the
+// walker to raise.
+func slowString(b []byte, s, j int) (int, bool, error) {
 	esc, high := false, false
 	for {
 		// Eight bytes at a time (SWAR), jumping straight to the first
-		// special byte; most strings end within one or two words. Once a
-		// non-ASCII byte was seen, further ones no longer stop the loop:
-		// the string is checked with utf8.Valid at the end.
+		// special byte. Once a non-ASCII byte was seen, further ones no
+		// longer stop the loop: the string is checked with utf8.Valid at
+		// the end.
 		for j+8 <= len(b) {
 			if m := swarSpecial(binary.LittleEndian.Uint64(b[j:]), high); m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
@@ -243,40 +102,91 @@ func parseString(b []byte, i int, tape []tok) ([]tok, int, error) {
 			j++
 		}
 		if j >= len(b) {
-			return tape, j, syntaxErr(i, "unterminated string")
+			return j, esc, syntaxErr(s-1, "unterminated string")
 		}
 		switch c := b[j]; {
 		case c == '"':
 			if high && !utf8.Valid(b[s:j]) {
-				return tape, j, fmt.Errorf("scrub: %w at offset %d", ErrInvalidUTF8, s)
+				return j, esc, fmt.Errorf("scrub: %w at offset %d", ErrInvalidUTF8, s)
 			}
-			idx := int32(len(tape))
-			tape = append(tape, tok{start: int32(s), end: int32(j), next: idx + 1, kind: tStr, esc: esc})
-			return tape, j + 1, nil
+			return j, esc, nil
 		case c == '\\':
 			esc = true
 			if j+1 >= len(b) {
-				return tape, j, syntaxErr(j, "unterminated escape")
+				return j, esc, syntaxErr(j, "unterminated escape")
 			}
 			switch b[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
 				if j+5 >= len(b) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) || !isHex(b[j+5]) {
-					return tape, j, syntaxErr(j, "invalid \\u escape")
+					return j, esc, syntaxErr(j, "invalid \\u escape")
 				}
 				j += 6
 			default:
-				return tape, j, syntaxErr(j, "invalid escape")
+				return j, esc, syntaxErr(j, "invalid escape")
 			}
 		case c < 0x20:
-			return tape, j, syntaxErr(j, "control character in string")
+			return j, esc, syntaxErr(j, "control character in string")
 		default:
 			high = true
 			j++
 		}
 	}
 }
+
+// skipString returns the index after the closing quote of the (valid)
+// string whose opening quote is at i.
+func skipString(b []byte, i int) int {
+	j := i + 1
+	for {
+		j = strEnd(b, j)
+		switch {
+		case j >= len(b):
+			return j
+		case b[j] == '"':
+			return j + 1
+		case b[j] == '\\':
+			j += 2
+		default:
+			j++
+		}
+	}
+}
+
+// skipValue returns the end of the (valid) JSON value at i; the walkers use
+// it to look ahead in objects they have already parsed once.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default:
+		for i < len(b) && !valueEnd[b[i]] {
+			i++
+		}
+		return i
+	}
+}
+
+var valueEnd = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
 
 // parseNumber returns the end of the number at i (RFC 8259 grammar).
 func parseNumber(b []byte, i int) (int, error) {
