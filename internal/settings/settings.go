@@ -141,9 +141,10 @@ func (s *Service) Version(ctx context.Context, projectID string) (int64, error) 
 	return s.store.ProjectSettingsVersion(ctx, projectID)
 }
 
-// PutScrubRules validates and stores p's scrubbing rules, records the
-// change in the audit log (ctx must carry one, see audit.NewContext) and
-// notifies subscribers. It returns the new version.
+// PutScrubRules validates p's scrubbing rules, records the change in the
+// audit log (ctx must carry one, see audit.NewContext; without it nothing
+// changes), stores them and notifies subscribers. It returns the new
+// version.
 func (s *Service) PutScrubRules(ctx context.Context, p *veil.Project, r scrub.Rules) (int64, error) {
 	if err := ValidateRules(r); err != nil {
 		return 0, err
@@ -152,23 +153,25 @@ func (s *Service) PutScrubRules(ctx context.Context, p *veil.Project, r scrub.Ru
 	if err != nil {
 		return 0, fmt.Errorf("encode scrub rules: %w", err)
 	}
-	v, err := s.store.PutProjectScrubRules(ctx, p.ID, string(b))
-	if err != nil {
-		return 0, err
-	}
-	s.changed(p.ID)
+	// Recorded first: if the entry cannot be written, nothing changes.
 	err = audit.Record(ctx, audit.Entry{OrgID: p.OrgID, Action: ActionScrubRulesChange, ObjectKind: "project", ObjectID: p.ID,
-		Details: map[string]string{"version": strconv.FormatInt(v, 10), "disabled": strings.Join(r.Disabled, ","),
+		Details: map[string]string{"disabled": strings.Join(r.Disabled, ","),
 			"custom_rules": strconv.Itoa(len(r.CustomRules)), "safe_fields": strconv.Itoa(len(r.SafeFields)),
 			"sensitive_fields": strconv.Itoa(len(r.SensitiveFields))}})
 	if err != nil {
 		return 0, fmt.Errorf("audit scrub rules change: %w", err)
 	}
+	v, err := s.store.PutProjectScrubRules(ctx, p.ID, string(b))
+	if err != nil {
+		return 0, err
+	}
+	s.changed(p.ID)
 	return v, nil
 }
 
-// PutSDK validates and stores p's SDK masking defaults, records the change
-// in the audit log and notifies subscribers. It returns the new version.
+// PutSDK validates p's SDK masking defaults, records the change in the
+// audit log, stores them and notifies subscribers. It returns the new
+// version.
 func (s *Service) PutSDK(ctx context.Context, p *veil.Project, v veil.SDKSettings) (int64, error) {
 	if err := v.Validate(); err != nil {
 		return 0, err
@@ -177,14 +180,14 @@ func (s *Service) PutSDK(ctx context.Context, p *veil.Project, v veil.SDKSetting
 	if err != nil {
 		return 0, fmt.Errorf("encode SDK settings: %w", err)
 	}
+	if err := audit.Record(ctx, audit.Entry{OrgID: p.OrgID, Action: ActionSDKSettingsChange, ObjectKind: "project", ObjectID: p.ID,
+		Details: map[string]string{"settings": string(b)}}); err != nil {
+		return 0, fmt.Errorf("audit SDK settings change: %w", err)
+	}
 	ver, err := s.store.PutProjectSDKSettings(ctx, p.ID, string(b))
 	if err != nil {
 		return 0, err
 	}
 	s.changed(p.ID)
-	if err := audit.Record(ctx, audit.Entry{OrgID: p.OrgID, Action: ActionSDKSettingsChange, ObjectKind: "project", ObjectID: p.ID,
-		Details: map[string]string{"version": strconv.FormatInt(ver, 10), "settings": string(b)}}); err != nil {
-		return 0, fmt.Errorf("audit SDK settings change: %w", err)
-	}
 	return ver, nil
 }
