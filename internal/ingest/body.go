@@ -41,7 +41,8 @@ func readBody(r *http.Request, lim BodyLimits, what string) ([]byte, error) {
 		// The wire bytes are small (bounded by MaxCompressed); reading
 		// them first lets the inflater read from memory and lets the
 		// gzip trailer size the output buffer.
-		wire, err := readLimited(r.Body, lim.MaxCompressed)
+		wire, err := readLimited(getBuf(r.ContentLength, lim.MaxCompressed), r.Body, lim.MaxCompressed)
+		defer putBuf(wire)
 		if errors.Is(err, errTooLarge) {
 			return nil, tooLarge(what+" (compressed)", lim.MaxCompressed)
 		}
@@ -63,7 +64,7 @@ func readBody(r *http.Request, lim BodyLimits, what string) ([]byte, error) {
 	default:
 		return nil, veil.Errorf(veil.EUNSUPPORTED, "Content-Encoding must be gzip or absent.")
 	}
-	b, err := readLimited(src, lim.MaxDecoded)
+	b, err := readLimited(getBuf(r.ContentLength, lim.MaxDecoded), src, lim.MaxDecoded)
 	if errors.Is(err, errTooLarge) {
 		return nil, tooLarge(what, lim.MaxDecoded)
 	}
@@ -125,18 +126,23 @@ func gunzip(wire []byte, limit int64) ([]byte, error) {
 		isize := int64(binary.LittleEndian.Uint32(wire[n-4:]))
 		want = min(max(want, isize), 64*int64(n)+4096)
 	}
-	out := make([]byte, 0, min(want, limit)+1)
+	return readLimited(getBuf(want, limit), zr, limit)
+}
+
+// readLimited appends all of r to dst, failing with errTooLarge past max
+// bytes; it never reads more than max+1 bytes from r.
+func readLimited(dst []byte, r io.Reader, max int64) ([]byte, error) {
 	for {
-		if len(out) == cap(out) {
-			out = append(out, 0)[:len(out)] // grow
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)] // grow
 		}
-		n, err := zr.Read(out[len(out):min(int64(cap(out)), limit+1)])
-		out = out[:len(out)+n]
-		if int64(len(out)) > limit {
+		n, err := r.Read(dst[len(dst):int(min(int64(cap(dst)), max+1))])
+		dst = dst[:len(dst)+n]
+		if int64(len(dst)) > max {
 			return nil, errTooLarge
 		}
 		if err == io.EOF {
-			return out, nil
+			return dst, nil
 		}
 		if err != nil {
 			return nil, err
@@ -144,18 +150,38 @@ func gunzip(wire []byte, limit int64) ([]byte, error) {
 	}
 }
 
-// readLimited reads all of r, failing with errTooLarge past max bytes.
-func readLimited(r io.Reader, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
+// bodyBufs recycles request body buffers: a replay upload inflates to
+// tens of KB, and allocating them anew for each request keeps the garbage
+// collector busy. Buffers over maxPooledBody are left to it.
+var bodyBufs sync.Pool // *[]byte
+
+const maxPooledBody = 1 << 20
+
+// getBuf returns an empty buffer with room for hint bytes (when the hint
+// is known and at most max).
+func getBuf(hint, max int64) []byte {
+	var b []byte
+	if p, _ := bodyBufs.Get().(*[]byte); p != nil {
+		b = (*p)[:0]
 	}
-	if n > max {
-		return nil, errTooLarge
+	if hint > 0 && hint <= max && int64(cap(b)) < hint+1 {
+		b = make([]byte, 0, hint+1) // +1: the read that sees EOF
 	}
-	return buf.Bytes(), nil
+	return b
 }
+
+// putBuf gives b back for reuse; nothing may use b afterwards.
+func putBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledBody {
+		return
+	}
+	b = b[:0]
+	bodyBufs.Put(&b)
+}
+
+// releaseBody returns a body from readBody to the pool once the handler
+// holds no reference into it (sealed copies and parsed strings are fine).
+func releaseBody(b []byte) { putBuf(b) }
 
 func tooLarge(what string, limit int64) error {
 	return veil.Errorf(veil.ETOOLARGE, "%s is larger than the limit of %s.", what, humanBytes(limit))

@@ -101,6 +101,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if err != nil {
 		return p, err
 	}
+	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
 	var rb replayBody
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {

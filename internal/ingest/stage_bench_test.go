@@ -49,9 +49,11 @@ func BenchmarkReplayStages(b *testing.B) {
 		fn   func(b *testing.B)
 	}{
 		{"gunzip", func(b *testing.B) {
-			if _, err := readBody(request(), lim, "Replay segment"); err != nil {
+			body, err := readBody(request(), lim, "Replay segment")
+			if err != nil {
 				b.Fatal(err)
 			}
+			releaseBody(body)
 		}},
 		{"scrub", func(b *testing.B) {
 			if _, _, err := h.opts.Scrubber.RRWeb(plain); err != nil {
@@ -95,6 +97,7 @@ func BenchmarkReplayStages(b *testing.B) {
 				b.Fatal(err)
 			}
 			_ = rec.encode()
+			releaseBody(body)
 		}},
 	}
 	for _, st := range stages {
