@@ -112,6 +112,11 @@ func newDataKey(raw []byte) *DataKey {
 	}
 }
 
+// IndexCustomEvent is the BlindIndex kind of custom event names (rrweb
+// custom events, which the SDK adds for every track call): ingest indexes
+// them per session and the session list searches them.
+const IndexCustomEvent = "custom_event"
+
 // BlindIndex returns a keyed, deterministic token for value, to store and
 // search instead of the value itself (a user ID, an email address for
 // erasure). kind separates namespaces ("user_id", "email"), so equal values

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/store"
 )
@@ -63,8 +64,8 @@ func (h *Handler) project(r *http.Request) (*veil.Project, dataStore, error) {
 
 // sessionFilter is the list page's filter form, as parsed.
 type sessionFilter struct {
-	From, To, User, Path, MinDur, MaxDur, Sort string
-	Errors                                     bool
+	From, To, User, Path, Event, MinDur, MaxDur, Sort string
+	Errors                                            bool
 }
 
 func parseDay(s string, end bool) (time.Time, error) {
@@ -103,7 +104,7 @@ func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := r.URL.Query()
-	f := sessionFilter{From: v.Get("from"), To: v.Get("to"), User: v.Get("user"), Path: v.Get("path"),
+	f := sessionFilter{From: v.Get("from"), To: v.Get("to"), User: v.Get("user"), Path: v.Get("path"), Event: v.Get("event"),
 		MinDur: v.Get("min"), MaxDur: v.Get("max"), Sort: v.Get("sort"), Errors: v.Get("errors") == "1"}
 	q := store.SessionQuery{ProjectID: p.ID, URLPath: f.Path, HasErrors: f.Errors, Sort: f.Sort, After: v.Get("after"), Limit: 50}
 	if q.Since, err = parseDay(f.From, false); err != nil {
@@ -118,15 +119,20 @@ func (h *Handler) sessionList(w http.ResponseWriter, r *http.Request) error {
 	if q.MaxDur, err = parseDur(f.MaxDur); err != nil {
 		return err
 	}
-	if f.User != "" {
+	if f.User != "" || f.Event != "" {
 		if h.o.Master == nil {
-			return veil.Errorf(veil.EINVALID, "Searching by user id is not available on this server.")
+			return veil.Errorf(veil.EINVALID, "Searching by user id or custom event is not available on this server.")
 		}
 		dek, err := h.o.Master.Unwrap(p.WrappedKey, provision.ProjectKeyAAD(p.OrgID, p.ID))
 		if err != nil {
 			return err
 		}
-		q.UserIndex = dek.BlindIndex("user_id", f.User)
+		if f.User != "" {
+			q.UserIndex = dek.BlindIndex("user_id", f.User)
+		}
+		if f.Event != "" {
+			q.TagIndex = dek.BlindIndex(keyring.IndexCustomEvent, f.Event)
+		}
 	}
 	pg, err := ds.FindSessionPage(r.Context(), q)
 	if err != nil {

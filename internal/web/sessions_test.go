@@ -17,6 +17,7 @@ import (
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/server"
 	"github.com/veil-privacy/veil/internal/web"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 // fakeReplays serves one canned recording for every session.
@@ -82,6 +83,17 @@ func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 	if err := e.db.CreateSessions(ctx, ss); err != nil {
 		t.Fatal(err)
 	}
+	// Every fifth session recorded a "Signed Up" custom event, as the
+	// packer stores it (a blind index in session_tags).
+	pack := &veil.PackCommit{NodeID: "test"}
+	for i := 0; i < 60; i += 5 {
+		pack.Segments = append(pack.Segments, veil.PackedSegment{
+			Segment: veil.Segment{ProjectID: p.ID, SessionID: ss[i].ID, Seq: 1, BlobKey: "p/x", Length: 1, FirstTS: ss[i].FirstSeen, LastTS: ss[i].LastSeen},
+			Meta:    veil.SegmentMeta{Pages: 3, Tags: []string{dek.BlindIndex(keyring.IndexCustomEvent, "Signed Up")}}})
+	}
+	if _, err := e.db.CommitPack(ctx, pack); err != nil {
+		t.Fatal(err)
+	}
 	e.h = web.New(web.Options{
 		Store:    e.db,
 		Sessions: &auth.Sessions{Store: e.db, Now: e.clk.Now},
@@ -93,6 +105,7 @@ func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 		Replays:  rp,
 		Master:   d.master,
 		Keys:     &provision.Service{Store: e.db, Master: d.master, Now: time.Now},
+		Webhooks: &webhook.Service{Store: e.db, Key: e.key, AllowPrivate: true},
 		Storage:  web.StorageInfo{Database: "SQLite, test", Blobs: "local directory, test"},
 	})
 	srv := server.New(server.Options{})
@@ -152,6 +165,9 @@ func TestSessionList(t *testing.T) {
 		{"errors", "?errors=1", 8, "ses_055", 8},
 		{"duration sort", "?sort=duration&min=50m", 10, "ses_059", 10},
 		{"max duration", "?max=120", 3, "ses_002", 3},
+		{"custom event", "?event=Signed+Up", 12, "ses_055", 12},
+		{"custom event and path", "?event=Signed+Up&path=/checkout", 6, "ses_055", 6},
+		{"unknown custom event", "?event=signed+up", 0, "", 0},
 		{"from today", "?from=" + time.Now().UTC().Format("2006-01-02"), 50, "ses_059", 60},
 		{"until long ago", "?to=2000-01-01", 0, "", 0},
 	} {
