@@ -132,6 +132,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Audit:         svc.audit,
 		Webhooks:      webhookService(st, svc.key),
 		Settings:      st.projectSettings(),
+		Destinations:  destinationService(st, "api", 0),
 		Logger:        st.log.With("component", "api"),
 	})
 	srv.Handle("/api/v1/", ah)

@@ -122,6 +122,9 @@ func runExportReplay(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := pushedStub(ctx, st, *project, *session); err != nil {
+		return fmt.Errorf("export replay: %w", err)
+	}
 	pid := *project
 	if pid == "" {
 		projects, err := st.db.ListProjects(ctx, "")

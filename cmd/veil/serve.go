@@ -83,6 +83,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err := startLifecycle(ctx, st, reg, log, bk); err != nil { // retention, compaction, backups (leased)
 		return err
 	}
+	startDestinations(ctx, st, log, 0) // pushes to customer storage, do_not_store (leased per destination)
 	if testHookServing != nil {
 		testHookServing(srv)
 	}

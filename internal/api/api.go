@@ -93,8 +93,11 @@ type Options struct {
 	// Lifecycle deletes sessions, erases and exports users and sets
 	// retention (lifecycle.go); nil answers 503 on those routes.
 	Lifecycle Lifecycle
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Destinations manages S3/SFTP destinations (destination.go); nil
+	// answers 503 on those routes.
+	Destinations DestinationService
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Handler serves /api/v1/.
@@ -125,6 +128,7 @@ func (h *Handler) routes() []route {
 		key     = project + "/keys/{key}"
 		hook    = project + "/webhooks/{webhook}"
 		message = hook + "/messages/{message}"
+		dest    = project + "/destinations/{destination}"
 	)
 	return []route{
 		{"GET /api/v1/openapi.yaml", "", true, h.openAPI},
@@ -156,6 +160,11 @@ func (h *Handler) routes() []route {
 		{"GET " + hook + "/messages", auth.PermKeysRead, false, h.listWebhookMessages},
 		{"GET " + message, auth.PermKeysRead, false, h.getWebhookMessage},
 		{"POST " + message + "/resend", auth.PermDestinationsManage, false, h.resendWebhookMessage},
+		{"GET " + project + "/destinations", auth.PermKeysRead, false, h.listDestinations},
+		{"POST " + project + "/destinations", auth.PermDestinationsManage, false, h.createDestination},
+		{"GET " + dest, auth.PermKeysRead, false, h.getDestination},
+		{"DELETE " + dest, auth.PermDestinationsManage, false, h.deleteDestination},
+		{"POST " + dest + "/test", auth.PermDestinationsManage, false, h.testDestination},
 		{"GET " + org + "/members", auth.PermMembersRead, false, h.listMembers},
 		{"POST " + org + "/members", auth.PermMembersManage, false, h.addMember},
 		{"PATCH " + org + "/members/{user}", auth.PermMembersManage, false, h.updateMember},
@@ -283,6 +292,9 @@ func (h *Handler) resolve(ctx context.Context, r *http.Request) error {
 			}
 		}
 		if err := h.resolveWebhook(r.WithContext(ctx), id); err != nil {
+			return err
+		}
+		if err := h.resolveDestination(r.WithContext(ctx), id); err != nil {
 			return err
 		}
 		if err := h.resolveSession(ctx, r, id); err != nil {

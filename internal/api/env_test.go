@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/api"
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/destination"
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/settings"
@@ -42,6 +44,7 @@ type tenant struct {
 	Webhook  *veil.WebhookEndpoint
 	Message  *veil.WebhookMessage // a webhook.test message to Webhook
 	Session  *veil.Session        // a recorded session (metadata only)
+	Dest     *destination.View    // an S3 destination on a closed port
 }
 
 var (
@@ -113,6 +116,10 @@ func template(t testing.TB) (string, fixture) {
 				tn.Message, err = whs.SendTest(ctx, p.ID, tn.Webhook.ID)
 				must(err)
 			}
+			tn.Dest, err = (&destination.Service{Store: db, Master: m}).Create(ctx, p.ID, destination.Input{Kind: "s3",
+				S3:      &destination.S3Config{Bucket: "bucket-" + strings.ToLower(name), Endpoint: "http://127.0.0.1:1", PathStyle: true},
+				Secrets: destination.Secrets{AccessKeyID: "AK", SecretAccessKey: "SK"}})
+			must(err)
 			tn.Session = &veil.Session{ProjectID: p.ID, ID: "session-" + strings.ToLower(name) + "-0001", WrappedKey: []byte("wrapped")}
 			must(db.CreateSession(ctx, tn.Session))
 			tmplFix.Orgs[name] = tn
@@ -175,6 +182,7 @@ func newEnv(t testing.TB) *env {
 		Audit:         &audit.Log{Store: db},
 		Webhooks:      &webhook.Service{Store: db, Key: tmplKey},
 		Lifecycle:     lifecycleService(t, db, m),
+		Destinations:  &destination.Service{Store: db, Master: m, Timeout: 5 * time.Second},
 		Settings:      settings.New(db),
 	})
 	srv := httptest.NewServer(h)

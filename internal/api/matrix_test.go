@@ -53,6 +53,11 @@ var matrix = map[string]cell{
 	"GET /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages":                   {minRole: veil.RoleMember, ok: 200},
 	"GET /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}":         {minRole: veil.RoleMember, ok: 200},
 	"POST /api/v1/orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}/resend": {minRole: veil.RoleAdmin, ok: 202},
+	"GET /api/v1/orgs/{org}/projects/{project}/destinations":                                  {minRole: veil.RoleMember, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/destinations":                                 {minRole: veil.RoleAdmin, ok: 201, body: `{"kind":"s3","mode":"do_not_store","s3":{"bucket":"new-bucket"},"secrets":{"access_key_id":"AK","secret_access_key":"SK"}}`},
+	"GET /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                    {minRole: veil.RoleMember, ok: 200},
+	"DELETE /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                 {minRole: veil.RoleAdmin, ok: 204},
+	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/test":              {minRole: veil.RoleAdmin, ok: 200},
 	"GET /api/v1/orgs/{org}/members":                                                          {minRole: veil.RoleViewer, ok: 200},
 	"POST /api/v1/orgs/{org}/members":                                                         {minRole: veil.RoleAdmin, ok: 201, body: `{"email":"{newcomer}","role":"viewer"}`},
 	"PATCH /api/v1/orgs/{org}/members/{user}":                                                 {minRole: veil.RoleAdmin, ok: 200, body: `{"role":"member"}`},
@@ -150,7 +155,7 @@ func (e *env) fill(s, target string) string {
 		child = e.fix.Orgs["B"]
 	}
 	return strings.NewReplacer("{org}", org.Org.ID, "{project}", child.Project.ID, "{key}", child.Key.ID,
-		"{user}", child.Member.ID, "{webhook}", child.Webhook.ID, "{message}", child.Message.ID, "{token}", child.Spare.ID, "{session}", child.Session.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
+		"{user}", child.Member.ID, "{webhook}", child.Webhook.ID, "{message}", child.Message.ID, "{token}", child.Spare.ID, "{session}", child.Session.ID, "{destination}", child.Dest.ID, "{newcomer}", child.Newcomer.Email).Replace(s)
 }
 
 // TestOpenAPIInSync checks docs/openapi.yaml is the served document and

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/veil-privacy/veil/internal/testenv"
+)
+
+func TestDestinationHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"destination", "--help"}, {"destination", "add", "--help"}, {"destination", "list", "--help"},
+		{"destination", "test", "--help"}, {"destination", "remove", "--help"}, {"destination", "push", "--help"},
+	} {
+		r := runVeil(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "veil destination") {
+			t.Errorf("veil %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runVeil(t, nil, "destination", "add", "--kind", "s3"); r.code != 2 || !strings.Contains(r.stderr, "--project") {
+		t.Errorf("add without --project: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestDestinationCLI adds a do_not_store S3 destination (versitygw; the
+// secret from the environment, never argv), tests it, pushes the recorded
+// sessions, and checks that export replay answers where they went.
+func TestDestinationCLI(t *testing.T) {
+	bucket, endpoint, access, secret := testenv.S3Bucket(t)
+	r := recordData(t)
+	d := []string{"--data", r.dir}
+	env := map[string]string{"VEIL_DESTINATION_SECRET": secret}
+	pid := r.project.ProjectID
+
+	if res := runVeil(t, env, append([]string{"destination", "add", "--project", pid, "--kind", "s3", "--bucket", bucket,
+		"--endpoint", endpoint, "--path-style", "--access-key-id", access, "--sse", "rot13"}, d...)...); res.code != 1 ||
+		!strings.Contains(res.stderr, "SSE must be") {
+		t.Fatalf("bad --sse: %d %s", res.code, res.stderr)
+	}
+	add := decode[map[string]any](t, mustVeil(t, env, append([]string{"destination", "add", "--project", pid, "--kind", "s3",
+		"--name", "lake", "--mode", "do_not_store", "--bucket", bucket, "--prefix", "veil", "--endpoint", endpoint, "--path-style",
+		"--access-key-id", access, "--json"}, d...)...).stdout)
+	id, _ := add["id"].(string)
+	if id == "" || strings.Contains(mustVeil(t, nil, append([]string{"destination", "list", "--project", pid, "--json"}, d...)...).stdout, secret) {
+		t.Fatalf("add answered %v (or list shows the secret)", add)
+	}
+	test := mustVeil(t, nil, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...)
+	if !strings.Contains(test.stdout, "ok: wrote s3://"+bucket+"/veil/.veil-probe/") {
+		t.Fatalf("test: %s", test.stdout)
+	}
+
+	push := mustVeil(t, nil, append([]string{"destination", "push", "--idle", "1ms"}, d...)...)
+	if !strings.Contains(push.stdout, "pushed 2, failed 0") || !strings.Contains(push.stdout, "local copies deleted 2") {
+		t.Fatalf("push: %s", push.stdout)
+	}
+	res := runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[0]}, d...)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "pushed to destination "+id+" (s3://"+bucket+"/veil/"+pid+"/") {
+		t.Fatalf("export replay of a pushed session: %d %s", res.code, res.stderr)
+	}
+	list := mustVeil(t, nil, append([]string{"destination", "list", "--project", pid}, d...)...)
+	if !strings.Contains(list.stdout, id) || !strings.Contains(list.stdout, "do_not_store") || !strings.Contains(list.stdout, " ok") {
+		t.Fatalf("list:\n%s", list.stdout)
+	}
+	mustVeil(t, nil, append([]string{"destination", "remove", "--project", pid, "--destination", id}, d...)...)
+	if res := runVeil(t, nil, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...); res.code != 1 ||
+		!strings.Contains(res.stderr, "not found") {
+		t.Fatalf("test after remove: %d %s", res.code, res.stderr)
+	}
+	// The stub outlives the destination.
+	res = runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, d...)...)
+	if res.code == 0 || !strings.Contains(res.stderr, "do_not_store") {
+		t.Fatalf("export after remove: %d %s", res.code, res.stderr)
+	}
+}
