@@ -264,6 +264,12 @@ func runDestinationTest(ctx context.Context, c *cli, args []string) error {
 	defer done()
 	fmt.Fprintf(c.stderr, "writing a probe object to %s …\n", d.id)
 	res, err := d.svc.Test(ctx, d.project, d.id)
+	if veil.ErrorCode(err) != veil.ENOTFOUND {
+		if _, aerr := d.svc.Audit.Record(cliCtx(ctx), audit.Entry{OrgID: orgOf(ctx, d), Action: "destination.test",
+			ObjectKind: "destination", ObjectID: d.id, Details: map[string]string{"project": d.project}}); aerr != nil {
+			return aerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("destination test failed: %w", userErr(err))
 	}
