@@ -108,6 +108,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Keys:      webhookKeys(st), // as the API: revocation emits key.revoked
 		Lifecycle: lifecycleService(st, nil),
 		Storage:   storageInfo(st.cfg),
+		Settings:  st.projectSettings(),
 		Sessions:  svc.sessions,
 		Login:     svc.login,
 		MFA:       svc.mfa,

@@ -18,6 +18,7 @@ import (
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/store/storetest"
 	"github.com/veil-privacy/veil/internal/web"
@@ -81,6 +82,7 @@ func newEnv(t *testing.T, secure bool) *env {
 		Key:      e.key,
 		Secure:   secure,
 		Origin:   e.base,
+		Settings: settings.New(db),
 	})
 	t.Cleanup(e.srv.Close)
 	e.orgA = storetest.MustCreateOrg(t, db, "A")

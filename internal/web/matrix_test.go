@@ -65,6 +65,9 @@ var matrix = map[string]want{
 	"POST /orgs/{org}/projects/{project}/erase":                           {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"user_id": {"u-1"}, "confirm": {"yes"}}},
 	"POST /orgs/{org}/projects/{project}/export-user":                     {anon: 401, minRole: veil.RoleMember, ok: 503, form: url.Values{"user_id": {"u-1"}}},
 	"GET /orgs/{org}/projects/{project}/trust":                            {anon: 303, minRole: veil.RoleViewer, ok: 200},
+	"POST /orgs/{org}/projects/{project}/settings/scrub-rules":            {anon: 401, minRole: veil.RoleAdmin, ok: 303, form: url.Values{"det_email": {"on"}, "rule_name": {"emp"}, "rule_pattern": {`EMP-\d+`}}},
+	"POST /orgs/{org}/projects/{project}/settings/sdk":                    {anon: 401, minRole: veil.RoleAdmin, ok: 303, form: url.Values{"sample_percent": {"50"}, "console": {"errors"}, "network": {"off"}}},
+	"POST /orgs/{org}/projects/{project}/settings/scrub-test":             {anon: 401, minRole: veil.RoleMember, ok: 200, form: url.Values{"sample": {"bob@example.com"}, "det_email": {"on"}}},
 }
 
 var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}

@@ -59,6 +59,10 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	if strings.HasPrefix(newKey, "veil_wk_") {
 		snippetKey = newKey
 	}
+	privacy, err := h.privacyData(r, p)
+	if err != nil {
+		return err
+	}
 	lifecycleHTML, err := h.lifecycleSection(r, p)
 	if err != nil {
 		return err
@@ -67,7 +71,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	return h.render(w, r, status, "project", page{Title: "Settings · " + p.Name, Flash: flash, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Keys": list, "NewKey": newKey, "Now": time.Now(),
 		"Snippet": sdk.Snippet(h.o.Origin, snippetKey), "Integrity": sdk.Integrity(), "SDKVersion": sdk.Version(),
-		"CanManage": m != nil && auth.Can(m.Role, auth.PermKeysManage), "Lifecycle": lifecycleHTML,
+		"CanManage": m != nil && auth.Can(m.Role, auth.PermKeysManage), "Lifecycle": lifecycleHTML, "Privacy": privacy,
 	}})
 }
 

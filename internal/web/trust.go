@@ -46,9 +46,13 @@ func (h *Handler) trustPage(w http.ResponseWriter, r *http.Request) error {
 	if h.o.Master != nil {
 		enc["MasterID"] = h.o.Master.ID()
 	}
+	privacy, err := h.privacyData(r, p) // the stored rules and SDK defaults in force
+	if err != nil {
+		return err
+	}
 	data := map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Encryption": enc, "Storage": h.o.Storage,
-		"Detectors": scrub.Detectors(), "SensitiveFields": scrub.DefaultSensitiveFields,
+		"Detectors": scrub.Detectors(), "SensitiveFields": scrub.DefaultSensitiveFields, "Privacy": privacy,
 	}
 	if m := Membership(r.Context()); m != nil && auth.Can(m.Role, auth.PermAuditRead) {
 		vs, err := h.replayViewers(r, p)

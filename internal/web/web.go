@@ -83,6 +83,9 @@ type Options struct {
 	// Lifecycle deletes recordings, erases and exports users and sets
 	// retention (lifecycle.go; nil: those forms answer 503).
 	Lifecycle Lifecycle
+	// Settings reads and saves projects' scrubbing rules and SDK masking
+	// defaults (nil: the settings page shows the built-in behaviour).
+	Settings ProjectSettings
 	// Storage describes where data is kept, for the trust page.
 	Storage StorageInfo
 	// Secure marks cookies Secure (and names them __Host-…); set it when
@@ -103,7 +106,7 @@ type Handler struct {
 	tmpl map[string]*template.Template
 }
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed static
@@ -175,6 +178,9 @@ func (h *Handler) routes() []route {
 		{"POST /orgs/{org}/projects/{project}/keys/{key}/rotate", loggedIn, auth.PermKeysManage, h.rotateKey, false},
 		{"POST /orgs/{org}/projects/{project}/keys/{key}/revoke", loggedIn, auth.PermKeysManage, h.revokeKey, false},
 		{"POST /orgs/{org}/projects/{project}/keys/{key}/origins", loggedIn, auth.PermKeysManage, h.keyOrigins, false},
+		{"POST /orgs/{org}/projects/{project}/settings/scrub-rules", loggedIn, auth.PermProjectManage, h.saveScrubRules, false},
+		{"POST /orgs/{org}/projects/{project}/settings/sdk", loggedIn, auth.PermProjectManage, h.saveSDKSettings, false},
+		{"POST /orgs/{org}/projects/{project}/settings/scrub-test", loggedIn, auth.PermKeysRead, h.tryScrub, true},
 		{"GET /orgs/{org}/projects/{project}/trust", loggedIn, auth.PermProjectRead, h.trustPage, false},
 		// Data lifecycle (lifecycle.go): the permissions of the matching API routes.
 		{"POST /orgs/{org}/projects/{project}/sessions/{session}/delete", loggedIn, auth.PermProjectManage, h.deleteSession, false},
@@ -212,7 +218,8 @@ func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	// Partials (templates/partials/) are shared by pages, never pages.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	pages, _ := fs.Glob(templateFS, "templates/*.html")
 	out := map[string]*template.Template{}
 	for _, p := range pages {
