@@ -95,10 +95,10 @@ func mixed(t []byte) bool {
 // wordStart runs the prefix checks at the start of a word and returns the
 // end of a match, or -1.
 //
-// The caller only calls it for letters in wordStarts.
+// The caller only calls it for letters in wordStarts that pass startOK.
 func (sc *scanner) wordStart(i int) int {
 	b := sc.b
-	if i+1 >= len(b) || !startPair(b[i], b[i+1]) {
+	if !startOK(b, i) {
 		return -1
 	}
 	if i+3 < len(b) && isDigit(b[i+2]) && isDigit(b[i+3]) && (isUpper(b[i]) && isUpper(b[i+1])) && sc.on(dIBAN) {
@@ -192,35 +192,52 @@ var wordStarts = func() (t [256]bool) {
 	return t
 }()
 
-// startPair is a cheap prefilter on a word's first two bytes: every check
-// in wordStart needs one of these pairs, so ordinary words such as "shop"
-// or "about" cost no further comparison. Upper-case first letters pass
-// (IBAN country codes, AKIA…, Bearer, SECRET).
-func startPair(c0, c1 byte) bool {
-	if isUpper(c0) {
-		return true
+// startOK is a cheap prefilter on a word's first three bytes (b[i] is a
+// letter in wordStarts): every check in wordStart needs one of these
+// beginnings, so ordinary words such as "shop", "search" or "Updated"
+// cost no call. Upper-case pairs pass (IBAN country codes, AKIA…,
+// BEARER, SECRET).
+func startOK(b []byte, i int) bool {
+	var c1, c2 byte
+	if i+2 < len(b) {
+		c1, c2 = b[i+1], b[i+2]
+	} else if i+1 < len(b) {
+		c1 = b[i+1]
 	}
-	switch c0 {
+	l1, l2 := c1|0x20, c2|0x20 // lower case (for letters)
+	switch b[i] {
 	case 'a': // aws
-		return c1 == 'w' || c1 == 'W'
+		return l1 == 'w' && l2 == 's'
+	case 'A': // AKIA…, A3T…, AIza, AWS
+		return isUpper(c1) || c1 == '3' || c1 == 'w'
 	case 'e': // eyJ
-		return c1 == 'y'
-	case 'g': // ghp_, glpat-, github_pat_
-		return c1 == 'h' || c1 == 'l' || c1 == 'i'
-	case 'x': // xoxb-, xapp-
-		return c1 == 'o' || c1 == 'a'
-	case 's': // sk_live_, sk-, secret
-		return c1 == 'k' || c1 == 'e' || c1 == 'E'
+		return c1 == 'y' && c2 == 'J'
+	case 'g': // ghp_ gho_ ghu_ ghs_ ghr_, github_pat_, glpat- gldt- glptt- glrt- gloas-
+		switch c1 {
+		case 'h':
+			return c2 == 'p' || c2 == 'o' || c2 == 'u' || c2 == 's' || c2 == 'r'
+		case 'i':
+			return c2 == 't'
+		case 'l':
+			return c2 == 'p' || c2 == 'd' || c2 == 'r' || c2 == 'o'
+		}
+		return false
+	case 'x': // xoxb-…, xapp-
+		return c1 == 'o' && c2 == 'x' || c1 == 'a' && c2 == 'p'
+	case 's': // sk_live_, sk-…, secret
+		return c1 == 'k' && (c2 == '_' || c2 == '-') || l1 == 'e' && l2 == 'c'
+	case 'S': // Secret, SECRET
+		return c1 == 'e' || isUpper(c1)
 	case 'r': // rk_live_
-		return c1 == 'k'
+		return c1 == 'k' && c2 == '_'
 	case 'w': // whsec_
-		return c1 == 'h'
+		return c1 == 'h' && c2 == 's'
 	case 'h': // hooks.slack.com
-		return c1 == 'o'
-	case 'b': // bearer, basic
-		return c1 == 'e' || c1 == 'E' || c1 == 'a' || c1 == 'A'
+		return c1 == 'o' && c2 == 'o'
+	case 'b', 'B': // bearer, basic
+		return l1 == 'e' && l2 == 'a' || l1 == 'a' && l2 == 's' || b[i] == 'B' && isUpper(c1)
 	}
-	return false
+	return isUpper(b[i]) && isUpper(c1) // IBAN
 }
 
 // awsKeyID matches AWS access key ids: AKIA/ASIA/ABIA/ACCA/A3T? and 16

@@ -2,7 +2,6 @@ package scrub
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"unicode/utf16"
@@ -69,7 +68,7 @@ func swarSpecialASCII(x uint64) uint64 {
 // or after j, or len(b).
 func strEnd(b []byte, j int) int {
 	for ; j+8 <= len(b); j += 8 {
-		if m := swarSpecialASCII(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+		if m := swarSpecialASCII(load64(b, j)); m != 0 {
 			return j + bits.TrailingZeros64(m)>>3
 		}
 	}
@@ -92,7 +91,7 @@ func slowString(b []byte, s, j int) (int, bool, error) {
 		// longer stop the loop: the string is checked with utf8.Valid at
 		// the end.
 		for j+8 <= len(b) {
-			if m := swarSpecial(binary.LittleEndian.Uint64(b[j:]), high); m != 0 {
+			if m := swarSpecial(load64(b, j), high); m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -288,7 +287,7 @@ func appendQuoted(dst, s []byte) []byte {
 	for i := 0; i < len(s); i++ {
 		// Skip eight bytes at a time while none needs escaping.
 		for i+8 <= len(s) {
-			m := swarSpecial(binary.LittleEndian.Uint64(s[i:]), true)
+			m := swarSpecial(load64(s, i), true)
 			if m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break

@@ -2,7 +2,6 @@ package scrub
 
 import (
 	"bytes"
-	"encoding/binary"
 	"slices"
 	"unicode/utf8"
 )
@@ -113,7 +112,7 @@ func (sc *scanner) scan(b []byte) {
 		case cWord:
 			// Only a word's first letter can start a check; a word byte
 			// right after a digit or '_' continues a word.
-			if (i == 0 || !wordByte[b[i-1]]) && wordStarts[c] {
+			if (i == 0 || !wordByte[b[i-1]]) && wordStarts[c] && startOK(b, i) {
 				if e := sc.wordStart(i); e > i {
 					i = e
 					continue
@@ -185,7 +184,7 @@ func (sc *scanner) protected(view []byte, a, b int) bool {
 func hasPctOrPlus(b []byte) bool {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+		x := load64(b, i)
 		p := x ^ ('%' * lo7)
 		q := x ^ ('+' * lo7)
 		if ((p-lo7)&^p|(q-lo7)&^q)&hi1 != 0 {
