@@ -106,6 +106,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Replays:   ingest.NewReader(st.db, st.blobs, st.master),
 		Master:    st.master,
 		Keys:      webhookKeys(st), // as the API: revocation emits key.revoked
+		Webhooks:  webhookService(st, svc.key),
 		Lifecycle: lifecycleService(st, nil),
 		Storage:   storageInfo(st.cfg),
 		Settings:  st.projectSettings(),

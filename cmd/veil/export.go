@@ -11,6 +11,7 @@ import (
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/config"
 	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 func runExport(ctx context.Context, c *cli, args []string) error {
@@ -93,7 +94,8 @@ func runExportEvents(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := ingest.NewReader(st.db, st.blobs, st.master).Events(ctx, *project, since, until, w)
+	cw := &webhook.CountingWriter{W: w}
+	n, err := ingest.NewReader(st.db, st.blobs, st.master).Events(ctx, *project, since, until, cw)
 	if cerr := done(); err == nil {
 		err = cerr
 	}
@@ -101,7 +103,8 @@ func runExportEvents(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("export events: %w", userErr(err))
 	}
 	fmt.Fprintf(c.stderr, "veil: exported %d event(s)\n", n)
-	return nil
+	return emitExportCompleted(ctx, st, webhook.ExportData{ProjectID: *project, Kind: "events", Format: "ndjson",
+		Events: int64(n), Bytes: cw.N})
 }
 
 func runExportReplay(ctx context.Context, c *cli, args []string) error {
@@ -148,7 +151,8 @@ func runExportReplay(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := ingest.NewReader(st.db, st.blobs, st.master).Replay(ctx, pid, *session, w)
+	cw := &webhook.CountingWriter{W: w}
+	n, err := ingest.NewReader(st.db, st.blobs, st.master).Replay(ctx, pid, *session, cw)
 	if cerr := done(); err == nil {
 		err = cerr
 	}
@@ -156,7 +160,8 @@ func runExportReplay(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("export replay: %w", userErr(err))
 	}
 	fmt.Fprintf(c.stderr, "veil: exported %d segment(s)\n", n)
-	return nil
+	return emitExportCompleted(ctx, st, webhook.ExportData{ProjectID: pid, Kind: "replay", Format: "json",
+		Sessions: 1, Segments: int64(n), Bytes: cw.N})
 }
 
 // auditExport records an export of recorded data by the CLI in the audit

@@ -22,8 +22,12 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	cfg.BindStorage(fs)
 	cfg.BindServer(fs)
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo organisation, project, user and keys if missing, and print how to use them")
+	idle := bindSessionIdle(fs) // session.ended webhooks
 	bk := bindBackupFlags(fs)
 	if err := loadConfig(c, fs, &cfg, args, true); err != nil {
+		return err
+	}
+	if err := validateSessionIdle(*idle); err != nil {
 		return err
 	}
 	if err := bk.validate(); err != nil {
@@ -74,7 +78,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err := mountAccounts(ctx, srv, st, baseURL); err != nil {
 		return err
 	}
-	startWebhooks(ctx, st, reg, log)
+	startWebhooks(ctx, st, reg, log, *idle)
 	srv.Handle("GET /sdk/", sdk.Handler()) // browser SDK, install page and self-recording demo
 	ing, err := startIngest(ctx, st, srv, reg, log)
 	if err != nil {

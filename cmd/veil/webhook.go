@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -50,10 +51,35 @@ func (s revokeEmitter) RevokeKey(ctx context.Context, projectID, keyID string, a
 // revocations emit key.revoked.
 func webhookKeys(st *storage) api.KeyService { return st.provisioner() }
 
-// startWebhooks starts the delivery workers until ctx ends. Workers on
-// every node share the outbox through leases. Without the accounts key
-// (reported by mountAccounts already) it logs and starts none.
-func startWebhooks(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger) {
+// bindSessionIdle registers --session-idle-timeout (VEIL_SESSION_IDLE_TIMEOUT)
+// on veil serve.
+func bindSessionIdle(fs *flag.FlagSet) *time.Duration {
+	return fs.Duration("session-idle-timeout", webhook.DefaultIdleTimeout,
+		"end a session (webhook session.ended) when none of its data has been stored for this long (1s to 24h)")
+}
+
+func validateSessionIdle(d time.Duration) error {
+	if d < time.Second || d > 24*time.Hour {
+		return usagef("--session-idle-timeout %s: must be between 1s and 24h", d)
+	}
+	return nil
+}
+
+// startSessionEnder runs the session-ended job (leased: one node at a
+// time) until ctx ends.
+func startSessionEnder(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger, idle time.Duration) {
+	host, _ := os.Hostname()
+	j := &webhook.SessionEnder{Store: st.db, Holder: host + "/" + veil.NewID("se"), Idle: idle,
+		Logger: log.With("component", "session-ended"), Ended: webhook.NewSessionsEndedCounter(reg)}
+	go j.Run(ctx)
+}
+
+// startWebhooks starts the delivery workers and the session-ended job
+// until ctx ends. Workers on every node share the outbox through leases.
+// Without the accounts key (reported by mountAccounts already) it logs
+// and starts no workers; events are still queued.
+func startWebhooks(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger, idle time.Duration) {
+	startSessionEnder(ctx, st, reg, log, idle)
 	key, err := accountsKey(ctx, st)
 	if err != nil {
 		log.Error("webhook delivery is off", "err", err)
@@ -69,6 +95,16 @@ func startWebhooks(ctx context.Context, st *storage, reg prometheus.Registerer, 
 		go w.Run(ctx)
 	}
 	go pruneWebhookLog(ctx, st, log)
+}
+
+// emitExportCompleted queues export.completed for an export made by the
+// command line (actor "system"/"cli"), after the file is complete.
+func emitExportCompleted(ctx context.Context, st *storage, d webhook.ExportData) error {
+	d.ActorKind, d.ActorID = cliActor.Kind, cliActor.ID
+	if _, err := st.db.EmitWebhookEvent(ctx, webhook.ExportCompletedEvent(d, time.Now())); err != nil {
+		return fmt.Errorf("exported, but queueing the export.completed webhook failed: %w", err)
+	}
+	return nil
 }
 
 // webhookLogRetention is how long finished messages stay in the delivery

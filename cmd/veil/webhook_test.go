@@ -2,15 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 func TestWebhookCLI(t *testing.T) {
@@ -119,5 +123,118 @@ func TestWebhookServe(t *testing.T) {
 	}
 	if typ, id := next(); typ != "key.revoked" || id != keys[1].ID {
 		t.Fatalf("delivery %s for %s", typ, id)
+	}
+}
+
+// TestWebhookSessionLifecycle runs the real server: replay segments
+// posted to /v1/replay give one session.started (when the packer stores
+// the first), then, after the idle timeout, one session.ended; both verify
+// with the official Standard Webhooks library.
+func TestWebhookSessionLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VEIL_DATA": dir}
+	np := decode[newProject](t, mustVeil(t, env, "project", "create", "--name", "shop", "--org", "acme", "--json").stdout)
+	type delivery struct {
+		h    http.Header
+		body []byte
+	}
+	got := make(chan delivery, 8)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- delivery{r.Header.Clone(), b}
+	}))
+	defer rc.Close()
+	env["VEIL_WEBHOOK_ALLOW_PRIVATE"] = "true"
+	added := decode[map[string]string](t, mustVeil(t, env, "webhook", "add", "--project", np.ProjectID, "--url", rc.URL,
+		"--events", "session.started,session.ended", "--json").stdout)
+	_, base, _, stderr := startServe(t, []string{"VEIL_DATA=" + dir, "VEIL_WEBHOOK_ALLOW_PRIVATE=true", "VEIL_SESSION_IDLE_TIMEOUT=2s"})
+
+	for seq := range 2 {
+		events := fmt.Sprintf(`[{"type":4,"data":{"href":"https://shop.example.com/checkout?id=1","width":800,"height":600},"timestamp":%d},`+
+			`{"type":3,"data":{"source":1,"positions":[]},"timestamp":%d}]`, 1700000000000+seq*5000, 1700000001000+seq*5000)
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/v1/replay?session=ses_e2e_0001&seq=%d", base, seq),
+			strings.NewReader(`{"events":`+events+`,"meta":{"userId":"jane-1"}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")
+		req.SetBasicAuth(np.ServerKey, "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("replay upload %d: %d", seq, resp.StatusCode)
+		}
+	}
+	wh, err := standardwebhooks.NewWebhook(added["secret"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() (string, map[string]any) {
+		t.Helper()
+		select {
+		case d := <-got:
+			if err := wh.Verify(d.body, d.h); err != nil {
+				t.Fatalf("official library rejects the delivery: %v", err)
+			}
+			if strings.Contains(string(d.body), "jane-1") || strings.Contains(string(d.body), "id=1") {
+				t.Fatalf("payload carries personal data or the query string: %s", d.body)
+			}
+			var p struct {
+				Type string
+				Data map[string]any
+			}
+			if err := json.Unmarshal(d.body, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p.Type, p.Data
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no delivery\n%s", stderr.String())
+		}
+		return "", nil
+	}
+	typ, d := next()
+	if typ != "session.started" || d["session_id"] != "ses_e2e_0001" || d["project_id"] != np.ProjectID ||
+		d["url_path"] != "/checkout" || d["user_agent_family"] != "Firefox" {
+		t.Fatalf("first delivery %s %v", typ, d)
+	}
+	typ, d = next()
+	if typ != "session.ended" || d["session_id"] != "ses_e2e_0001" || d["segments"] != 2.0 || d["events"] != 4.0 || d["duration_ms"] != 6000.0 {
+		t.Fatalf("second delivery %s %v", typ, d)
+	}
+	select {
+	case extra := <-got:
+		t.Fatalf("unexpected delivery %s", extra.body)
+	case <-time.After(3 * time.Second): // a few more job rounds: nothing more is sent
+	}
+}
+
+// TestExportCompletedCLI: `veil export events` queues export.completed
+// with the kind, counts, size and the CLI as actor.
+func TestExportCompletedCLI(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VEIL_DATA": dir}
+	np := decode[newProject](t, mustVeil(t, env, "project", "create", "--name", "shop", "--org", "acme", "--json").stdout)
+	added := decode[map[string]string](t, mustVeil(t, env, "webhook", "add", "--project", np.ProjectID, "--url", "https://hooks.example/in",
+		"--events", "export.completed", "--json").stdout)
+	out := filepath.Join(dir, "events.jsonl")
+	mustVeil(t, env, "export", "events", "--project", np.ProjectID, "--out", out)
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := decode[[]*veil.WebhookMessage](t, mustVeil(t, env, "webhook", "log", "--json", "--project", np.ProjectID, "--endpoint", added["endpoint_id"]).stdout)
+	if len(msgs) != 1 || msgs[0].EventType != "export.completed" {
+		t.Fatalf("log: %+v", msgs)
+	}
+	var p struct {
+		Data webhook.ExportData `json:"data"`
+	}
+	if err := json.Unmarshal(msgs[0].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Data; d.Kind != "events" || d.Format != "ndjson" || d.ProjectID != np.ProjectID || d.Bytes != st.Size() ||
+		d.ActorKind != "system" || d.ActorID != "cli" || !strings.HasPrefix(d.ExportID, "exp_") {
+		t.Fatalf("export.completed data %+v (file %d bytes)", d, st.Size())
 	}
 }

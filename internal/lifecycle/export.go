@@ -14,6 +14,7 @@ import (
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 // ExportManifest is manifest.json of a user export archive.
@@ -74,7 +75,8 @@ func (s *Service) ExportUser(ctx context.Context, projectID, userID string, w io
 	for _, ss := range sessions {
 		linked[ss.ID] = true
 	}
-	zw := zip.NewWriter(w)
+	cw := &webhook.CountingWriter{W: w}
+	zw := zip.NewWriter(cw)
 	add := func(name string, data []byte) error {
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: m.GeneratedAt})
 		if err != nil {
@@ -123,7 +125,28 @@ func (s *Service) ExportUser(ctx context.Context, projectID, userID string, w io
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	_, err = s.record(ctx, audit.Entry{OrgID: p.orgID, Action: audit.ActionDataExport, ObjectKind: "subject", ObjectID: m.Subject,
-		Details: map[string]string{"project": p.id, "kind": "user", "events": strconv.Itoa(m.Events), "sessions": strconv.Itoa(len(m.Sessions))}})
-	return m, err
+	if _, err = s.record(ctx, audit.Entry{OrgID: p.orgID, Action: audit.ActionDataExport, ObjectKind: "subject", ObjectID: m.Subject,
+		Details: map[string]string{"project": p.id, "kind": "user", "events": strconv.Itoa(m.Events), "sessions": strconv.Itoa(len(m.Sessions))}}); err != nil {
+		return m, err
+	}
+	// export.completed: kind, counts, size and who asked (an actor id);
+	// never the subject, not even by blind index.
+	kind, id := ExportActor(ctx)
+	ev := webhook.ExportCompletedEvent(webhook.ExportData{ProjectID: p.id, Kind: "user", Format: "zip", Events: int64(m.Events),
+		Sessions: int64(len(m.Sessions)), Bytes: cw.N, ActorKind: kind, ActorID: id}, s.now())
+	if _, err := s.Store.EmitWebhookEvent(ctx, ev); err != nil {
+		return m, fmt.Errorf("queue export.completed webhook: %w", err)
+	}
+	return m, nil
+}
+
+// ExportActor names who runs an export in its export.completed event: the
+// audit actor of ctx (a user or token id; "system"/"cli" for the command
+// line), never an e-mail address.
+func ExportActor(ctx context.Context) (kind, id string) {
+	a := audit.ActorFrom(ctx)
+	if a == nil || a.Kind == "" {
+		return audit.ActorSystem, ""
+	}
+	return a.Kind, a.ID
 }

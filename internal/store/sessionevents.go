@@ -24,7 +24,8 @@ import (
 //
 // Payloads carry ids, times, counts, the entry path (scrubbed at ingest,
 // no query string) and the browser family: never recorded content or user
-// identifiers. The Go types receivers may use are webhook.SessionData.
+// identifiers. The Go types receivers may use are webhook.SessionStartedData
+// and webhook.SessionEndedData.
 
 // sessionRef names a session.
 type sessionRef struct{ projectID, id string }

@@ -22,6 +22,7 @@ import (
 	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/store/storetest"
 	"github.com/veil-privacy/veil/internal/web"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 var fastParams = auth.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32}
@@ -82,6 +83,7 @@ func newEnv(t *testing.T, secure bool) *env {
 		Key:      e.key,
 		Secure:   secure,
 		Origin:   e.base,
+		Webhooks: &webhook.Service{Store: db, Key: e.key},
 		Settings: settings.New(db),
 	})
 	t.Cleanup(e.srv.Close)

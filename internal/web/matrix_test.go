@@ -70,6 +70,27 @@ var matrix = map[string]want{
 	"POST /orgs/{org}/projects/{project}/settings/scrub-test":             {anon: 401, minRole: veil.RoleMember, ok: 200, form: url.Values{"sample": {"bob@example.com"}, "det_email": {"on"}}},
 }
 
+// webhookMatrix covers the webhook pages. {webhook} and {message} are org
+// B's: another tenant's ids answer 404 inside org A's project
+// (webhooks_test.go covers A's own endpoints).
+var webhookMatrix = map[string]want{
+	"GET /orgs/{org}/projects/{project}/webhooks":                                      {anon: 303, minRole: veil.RoleMember, ok: 200},
+	"POST /orgs/{org}/projects/{project}/webhooks":                                     {anon: 401, minRole: veil.RoleAdmin, ok: 201, form: url.Values{"url": {"https://hooks.example/in"}, "enabled": {"1"}}},
+	"GET /orgs/{org}/projects/{project}/webhooks/{webhook}":                            {anon: 303, minRole: veil.RoleMember, ok: 404},
+	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}":                           {anon: 401, minRole: veil.RoleAdmin, ok: 404, form: url.Values{"description": {"x"}}},
+	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/rotate":                    {anon: 401, minRole: veil.RoleAdmin, ok: 404},
+	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/test":                      {anon: 401, minRole: veil.RoleAdmin, ok: 404},
+	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/delete":                    {anon: 401, minRole: veil.RoleAdmin, ok: 404},
+	"GET /orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}":         {anon: 303, minRole: veil.RoleMember, ok: 404},
+	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}/resend": {anon: 401, minRole: veil.RoleAdmin, ok: 404},
+}
+
+func init() {
+	for k, v := range webhookMatrix {
+		matrix[k] = v
+	}
+}
+
 var rank = map[veil.Role]int{veil.RoleViewer: 1, veil.RoleMember: 2, veil.RoleAdmin: 3, veil.RoleOwner: 4}
 
 // TestIsolationMatrix requests every registered browser route as (no
@@ -106,6 +127,16 @@ func TestIsolationMatrix(t *testing.T) {
 	if err := e.db.CreateSession(context.Background(), &veil.Session{ProjectID: projects[0].ID, ID: others[0].ID, WrappedKey: []byte("k")}); err != nil {
 		t.Fatal(err)
 	}
+	// Org B's webhook endpoint and one of its messages.
+	projectsB, _ := e.db.ListProjects(context.Background(), e.orgB.ID)
+	epB := &veil.WebhookEndpoint{ProjectID: projectsB[0].ID, URL: "https://hooks.example/b", Enabled: true, SealedSecret: []byte("sealed")}
+	if err := e.db.CreateWebhookEndpoint(context.Background(), epB); err != nil {
+		t.Fatal(err)
+	}
+	msgB := &veil.WebhookMessage{EndpointID: epB.ID, ProjectID: epB.ProjectID, EventType: "webhook.test", Payload: []byte(`{}`)}
+	if err := e.db.CreateWebhookMessage(context.Background(), msgB); err != nil {
+		t.Fatal(err)
+	}
 	for _, rt := range e.h.Routes() {
 		w := matrix[rt.Pattern]
 		method, path, _ := strings.Cut(rt.Pattern, " ")
@@ -122,7 +153,8 @@ func TestIsolationMatrix(t *testing.T) {
 					} else {
 						b = e.login(caller)
 					}
-					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID, "{project}", projects[0].ID, "{key}", "key_none").Replace(path)
+					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID, "{project}", projects[0].ID, "{key}", "key_none",
+						"{webhook}", epB.ID, "{message}", msgB.ID).Replace(path)
 					if w.path != "" {
 						p = w.path
 					}

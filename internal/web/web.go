@@ -38,6 +38,7 @@ import (
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/auth"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/webhook"
 )
 
 // Store is the storage the dashboard reads and changes directly.
@@ -80,6 +81,9 @@ type Options struct {
 	Master *keyring.Master
 	// Keys issues, rotates and revokes write keys (nil: read-only keys).
 	Keys Keys
+	// Webhooks manages webhook endpoints (nil: the webhook pages answer
+	// 503).
+	Webhooks *webhook.Service
 	// Lifecycle deletes recordings, erases and exports users and sets
 	// retention (lifecycle.go; nil: those forms answer 503).
 	Lifecycle Lifecycle
@@ -182,6 +186,16 @@ func (h *Handler) routes() []route {
 		{"POST /orgs/{org}/projects/{project}/settings/sdk", loggedIn, auth.PermProjectManage, h.saveSDKSettings, false},
 		{"POST /orgs/{org}/projects/{project}/settings/scrub-test", loggedIn, auth.PermKeysRead, h.tryScrub, true},
 		{"GET /orgs/{org}/projects/{project}/trust", loggedIn, auth.PermProjectRead, h.trustPage, false},
+		// Webhooks (webhooks.go): read like keys, change like the API (admins).
+		{"GET /orgs/{org}/projects/{project}/webhooks", loggedIn, auth.PermKeysRead, h.webhookList, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks", loggedIn, auth.PermDestinationsManage, h.webhookCreate, false},
+		{"GET /orgs/{org}/projects/{project}/webhooks/{webhook}", loggedIn, auth.PermKeysRead, h.webhookPage, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks/{webhook}", loggedIn, auth.PermDestinationsManage, h.webhookEdit, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/rotate", loggedIn, auth.PermDestinationsManage, h.webhookRotate, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/test", loggedIn, auth.PermDestinationsManage, h.webhookTest, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/delete", loggedIn, auth.PermDestinationsManage, h.webhookDelete, false},
+		{"GET /orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}", loggedIn, auth.PermKeysRead, h.webhookMessagePage, false},
+		{"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}/resend", loggedIn, auth.PermDestinationsManage, h.webhookResend, false},
 		// Data lifecycle (lifecycle.go): the permissions of the matching API routes.
 		{"POST /orgs/{org}/projects/{project}/sessions/{session}/delete", loggedIn, auth.PermProjectManage, h.deleteSession, false},
 		{"POST /orgs/{org}/projects/{project}/retention", loggedIn, auth.PermSettingsManage, h.saveRetention, false},

@@ -1,6 +1,11 @@
 package webhook
 
-import "time"
+import (
+	"io"
+	"time"
+
+	"github.com/veil-privacy/veil"
+)
 
 // Payload data of each event type, version 1. Every field is an id, a
 // count, a time or a short machine-readable code: never recorded content,
@@ -10,7 +15,7 @@ import "time"
 //
 // Emitters write them inside the transaction of the change they report:
 // store.DB.EmitWebhookEventTx(ctx, tx, veil.WebhookEvent{ProjectID: p,
-// Type: webhook.SessionEnded, Data: webhook.SessionData{…}}), or
+// Type: webhook.UserErased, Data: webhook.UserErasedData{…}}), or
 // store.DB.EmitWebhookEvent when there is no such transaction.
 
 // SessionStartedData is the data of session.started: sent when a
@@ -102,4 +107,28 @@ type KeyRevokedData struct {
 type TestData struct {
 	ProjectID  string `json:"project_id"`
 	EndpointID string `json:"endpoint_id"`
+}
+
+// ExportCompletedEvent returns the export.completed event of d, giving it
+// an export id ("exp_…") and completion time when unset.
+func ExportCompletedEvent(d ExportData, now time.Time) veil.WebhookEvent {
+	if d.ExportID == "" {
+		d.ExportID = veil.NewID("exp")
+	}
+	if d.CompletedAt.IsZero() {
+		d.CompletedAt = now.UTC()
+	}
+	return veil.WebhookEvent{ProjectID: d.ProjectID, Type: ExportCompleted, Data: d}
+}
+
+// CountingWriter counts the bytes written through it (an export's size).
+type CountingWriter struct {
+	W io.Writer
+	N int64
+}
+
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	return n, err
 }

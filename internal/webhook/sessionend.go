@@ -38,8 +38,8 @@ type SessionEnder struct {
 	Store  SessionStore
 	Holder string        // unique per process
 	Idle   time.Duration // default DefaultIdleTimeout
-	// Interval between runs (default 1 min); Batch sessions per
-	// transaction (default 200).
+	// Interval between runs (default Idle/4 within [1 s, 1 min]); Batch
+	// sessions per transaction (default 200).
 	Interval time.Duration
 	Batch    int
 	Now      func() time.Time // default time.Now; tests use a fake clock
@@ -55,7 +55,9 @@ func (j *SessionEnder) defaults() {
 		j.Idle = DefaultIdleTimeout
 	}
 	if j.Interval <= 0 {
-		j.Interval = time.Minute
+		// A quarter of the timeout, within [1 s, 1 min]: sessions end at
+		// most a quarter late.
+		j.Interval = min(max(j.Idle/4, time.Second), time.Minute)
 	}
 	if j.Batch <= 0 {
 		j.Batch = 200

@@ -211,6 +211,33 @@ func (s *Service) Update(ctx context.Context, projectID, id string, in EndpointI
 	return e, nil
 }
 
+// Edit sets an endpoint's description, event types (none = all) and
+// enabled flag exactly as given (the dashboard's form; Update keeps fields
+// left zero).
+func (s *Service) Edit(ctx context.Context, projectID, id, description string, types []string, enabled bool) (*veil.WebhookEndpoint, error) {
+	if err := validTypes(types); err != nil {
+		return nil, err
+	}
+	if len(description) > 500 {
+		return nil, veil.Errorf(veil.EINVALID, "Description is too long (500 characters at most).")
+	}
+	e, err := s.Store.FindWebhookEndpoint(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Enabled && !enabled {
+		e.DisabledReason = "" // disabled by a person; an automatic reason is kept
+	}
+	e.Description, e.EventTypes, e.Enabled = description, types, enabled
+	if len(types) == 0 {
+		e.EventTypes = nil
+	}
+	if err := s.Store.UpdateWebhookEndpoint(ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // Rotate gives an endpoint a new secret and returns it. The old secret
 // keeps signing (a second signature in webhook-signature) for overlap.
 func (s *Service) Rotate(ctx context.Context, projectID, id string, overlap time.Duration) (*veil.WebhookEndpoint, string, error) {
