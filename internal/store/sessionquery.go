@@ -60,13 +60,16 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	where, args := db.sessionWhere(q)
 	dur := db.durExpr()
 	key := "last_seen"
 	if q.Sort == "duration" {
 		key = dur
 	} else if q.Sort != "" && q.Sort != "time" {
 		return nil, invalidf("Sort by time or duration.")
+	}
+	from, args, where, err := db.sessionSource(ctx, q, key)
+	if err != nil {
+		return nil, err
 	}
 	if q.After != "" {
 		v, id, err := parseCursor(q.After)
@@ -83,7 +86,6 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 		args = append(args, kv, kv, id)
 	}
 	args = append(args, limit+1)
-	from := db.sessionFrom(q, key)
 	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM "+from+" WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY "+key+" DESC, id LIMIT ?", args...)
 	if err != nil {
@@ -106,10 +108,11 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 	return pg, nil
 }
 
-// sessionWhere is the WHERE clause of q's filters (not its cursor).
-func (db *DB) sessionWhere(q SessionQuery) ([]string, []any) {
+// sessionWhere is the WHERE clause of q's filters (not its cursor), without
+// the custom event filter when the rows come from session_tags already.
+func (db *DB) sessionWhere(q SessionQuery, tagDriven bool, args []any) ([]string, []any) {
 	where := []string{"project_id = ?"}
-	args := []any{q.ProjectID}
+	args = append(args, q.ProjectID)
 	if !q.Since.IsZero() {
 		where, args = append(where, "last_seen >= ?"), append(args, db.ts(q.Since))
 	}
@@ -132,35 +135,58 @@ func (db *DB) sessionWhere(q SessionQuery) ([]string, []any) {
 	if q.HasErrors {
 		where = append(where, "errors > 0")
 	}
-	if q.TagIndex != "" {
-		where = append(where, "id IN (SELECT session_id FROM session_tags WHERE project_id = ? AND tag_index = ?)")
-		args = append(args, q.ProjectID, q.TagIndex)
+	if q.TagIndex != "" && !tagDriven {
+		where = append(where, "EXISTS (SELECT 1 FROM session_tags t WHERE t.project_id = sessions.project_id AND t.tag_index = ? AND t.session_id = sessions.id)")
+		args = append(args, q.TagIndex)
 	}
 	return where, args
 }
 
-// sessionFrom names the sessions table for a query of q sorted by key.
-// Without ANALYZE statistics SQLite's choice of index can be far off (a
-// rare user's sessions found by walking the whole project: hundreds of ms
-// at 100k sessions), so it is chosen here: the most selective equality
-// first, else the index of the sort. Postgres plans well on its own.
-func (db *DB) sessionFrom(q SessionQuery, key string) string {
+// tagDriveLimit is how many sessions with a custom event SQLite reads
+// through session_tags and sorts, rather than walking the project's
+// sessions in order and probing session_tags for each: reading 5,000 tag
+// rows costs about what walking to a page of a 0.5 % event does.
+var tagDriveLimit = 5000 // a variable for tests of both plans
+
+// sessionSource returns the FROM and WHERE of a query of q sorted by key,
+// with their arguments in order. Without ANALYZE statistics SQLite's
+// choice of index can be far off (a rare user's sessions found by walking
+// the whole project: hundreds of ms at 100k sessions), so it is chosen
+// here: the most selective equality first, a rare custom event through
+// session_tags, else the index of the sort. Postgres plans well on its own.
+func (db *DB) sessionSource(ctx context.Context, q SessionQuery, key string) (string, []any, []string, error) {
 	if db.dialect != SQLite {
-		return "sessions"
+		where, args := db.sessionWhere(q, false, nil)
+		return "sessions", args, where, nil
 	}
+	if q.TagIndex != "" && q.UserIndex == "" {
+		var n int
+		err := db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM session_tags WHERE project_id = ? AND tag_index = ? LIMIT ?) AS m",
+			q.ProjectID, q.TagIndex, tagDriveLimit+1).Scan(&n)
+		if err != nil {
+			return "", nil, nil, wrap("count session tags", err)
+		}
+		if n <= tagDriveLimit {
+			// A derived table named sessions keeps every column and
+			// condition unqualified; CROSS JOIN fixes the join order.
+			from := `(SELECT sessions.* FROM session_tags t CROSS JOIN sessions ON sessions.project_id = t.project_id AND sessions.id = t.session_id
+				WHERE t.project_id = ? AND t.tag_index = ?) AS sessions`
+			where, args := db.sessionWhere(q, true, []any{q.ProjectID, q.TagIndex})
+			return from, args, where, nil
+		}
+	}
+	where, args := db.sessionWhere(q, false, nil)
 	switch {
 	case q.UserIndex != "":
-		return "sessions INDEXED BY sessions_project_user_index"
-	case q.TagIndex != "":
-		return "sessions" // driven by session_tags' primary key
+		return "sessions INDEXED BY sessions_project_user_index", args, where, nil
 	case q.URLPath != "" && key == "last_seen":
-		return "sessions INDEXED BY sessions_project_path"
+		return "sessions INDEXED BY sessions_project_path", args, where, nil
 	case q.HasErrors && key == "last_seen":
-		return "sessions INDEXED BY sessions_project_errors"
+		return "sessions INDEXED BY sessions_project_errors", args, where, nil
 	case key == "last_seen":
-		return "sessions INDEXED BY sessions_project_last_seen"
+		return "sessions INDEXED BY sessions_project_last_seen", args, where, nil
 	default:
-		return "sessions INDEXED BY sessions_project_duration"
+		return "sessions INDEXED BY sessions_project_duration", args, where, nil
 	}
 }
 
@@ -171,9 +197,12 @@ func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n i
 	if q.ProjectID == "" {
 		return 0, false, invalidf("Project required.")
 	}
-	where, args := db.sessionWhere(q)
+	from, args, where, err := db.sessionSource(ctx, q, "last_seen")
+	if err != nil {
+		return 0, false, err
+	}
 	args = append(args, limit+1)
-	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM "+db.sessionFrom(q, "last_seen")+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
+	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM "+from+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
 	if err != nil {
 		return 0, false, wrap("count sessions", err)
 	}

@@ -51,6 +51,24 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 				if err := db.CreateSessions(ctx, ss); err != nil {
 					b.Fatal(err)
 				}
+				// 1% of sessions saw the custom event "t-rare", 20% "t-common".
+				pack := &veil.PackCommit{NodeID: "bench"}
+				for i, s := range ss {
+					var tags []string
+					if i%100 == 0 {
+						tags = append(tags, "t-rare")
+					}
+					if i%5 == 0 {
+						tags = append(tags, "t-common")
+					}
+					if tags != nil {
+						pack.Segments = append(pack.Segments, veil.PackedSegment{Segment: veil.Segment{ProjectID: p.ID, SessionID: s.ID,
+							Seq: 1, BlobKey: "p/bench", Length: 1, FirstTS: s.FirstSeen, LastTS: s.LastSeen}, Meta: veil.SegmentMeta{Tags: tags}})
+					}
+				}
+				if _, err := db.CommitPack(ctx, pack); err != nil {
+					b.Fatal(err)
+				}
 			}
 			queries := map[string]store.SessionQuery{
 				"latest":     {},
@@ -60,6 +78,8 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 				"last 1 day": {Since: time.Now().Add(-24 * time.Hour)},
 				"min 50m":    {MinDur: 50 * time.Minute},
 				"duration":   {Sort: "duration"},
+				"rare event": {TagIndex: "t-rare"},
+				"event":      {TagIndex: "t-common"},
 			}
 			for name, q := range queries {
 				b.Run(name, func(b *testing.B) {
@@ -75,7 +95,8 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 					report(b, lat)
 				})
 			}
-			for name, q := range map[string]store.SessionQuery{"count all": {}, "count errors": {HasErrors: true}, "count path": {URLPath: "/p/7"}} {
+			for name, q := range map[string]store.SessionQuery{"count all": {}, "count errors": {HasErrors: true}, "count path": {URLPath: "/p/7"},
+				"count rare event": {TagIndex: "t-rare"}} {
 				b.Run(name, func(b *testing.B) {
 					q.ProjectID = p.ID
 					var lat []time.Duration

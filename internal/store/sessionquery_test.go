@@ -89,6 +89,46 @@ func TestStore_FindSessionPage(t *testing.T) {
 					t.Errorf("%s: count capped at 5 = %d capped %v (%v)", tc.name, n, capped, err)
 				}
 			}
+			// The custom event filter, read through session_tags (few
+			// matches) and by probing it from the sessions (many).
+			pack := &veil.PackCommit{NodeID: "n"}
+			for i, s := range ss[:25] {
+				tags := []string{"every"}
+				if i%5 == 0 {
+					tags = append(tags, "fifth")
+				}
+				pack.Segments = append(pack.Segments, veil.PackedSegment{Segment: veil.Segment{ProjectID: p.ID, SessionID: s.ID, Seq: 1,
+					BlobKey: "p/x", Length: 1, FirstTS: s.FirstSeen, LastTS: s.LastSeen}, Meta: veil.SegmentMeta{Tags: tags}})
+			}
+			if _, err := db.CommitPack(ctx, pack); err != nil {
+				t.Fatal(err)
+			}
+			for _, limit := range []int{5000, 3} {
+				restore := store.SetTagDriveLimit(limit)
+				for _, tc := range []struct {
+					name  string
+					q     store.SessionQuery
+					want  int
+					first string
+				}{
+					{"fifth", store.SessionQuery{TagIndex: "fifth"}, 5, "ses_20"},
+					{"every", store.SessionQuery{TagIndex: "every"}, 25, "ses_24"},
+					{"fifth by duration", store.SessionQuery{TagIndex: "fifth", Sort: "duration"}, 5, "ses_00"},
+					{"every with errors", store.SessionQuery{TagIndex: "every", HasErrors: true}, 6, "ses_23"},
+					{"fifth of user", store.SessionQuery{TagIndex: "fifth", UserIndex: "u1"}, 2, "ses_15"},
+					{"none", store.SessionQuery{TagIndex: "none"}, 0, ""},
+				} {
+					tc.q.ProjectID, tc.q.Limit = p.ID, 2
+					got := all(tc.q)
+					if len(got) != tc.want || tc.want > 0 && got[0] != tc.first {
+						t.Errorf("limit %d, %s: %v, want %d first %s", limit, tc.name, got, tc.want, tc.first)
+					}
+					if n, _, err := db.CountSessions(ctx, tc.q, 100); err != nil || n != tc.want {
+						t.Errorf("limit %d, %s: count %d (%v), want %d", limit, tc.name, n, err, tc.want)
+					}
+				}
+				restore()
+			}
 			if n, _, err := db.CountSessions(ctx, store.SessionQuery{ProjectID: other.ID}, 100); err != nil || n != 1 {
 				t.Errorf("other project: count %d (%v), want 1", n, err)
 			}
