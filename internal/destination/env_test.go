@@ -38,6 +38,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopS3()
+	testenv.StopAll()
 	os.Exit(code)
 }
 
@@ -57,11 +58,23 @@ type env struct {
 	life    *lifecycle.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvOn(t, "") }
+
+// dialects runs f on SQLite and on a real Postgres (testenv).
+func dialects(t *testing.T, f func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "") })
+	t.Run("postgres", func(t *testing.T) { f(t, testenv.Postgres(t)) })
+}
+
+// newEnvOn is newEnv on the database dsn ("" = SQLite in the data dir).
+func newEnvOn(t *testing.T, dsn string) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "veil.db"))
+	if dsn == "" {
+		dsn = filepath.Join(dir, "veil.db")
+	}
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +105,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.srv.Close)
 	e.packer = h.NewPacker(wl, bl, "node-test")
 	e.clock = &clock{t: time.Now().UTC()}
+	db.Now = e.clock.Now // segment packing times and push times on one clock
 	e.life = &lifecycle.Service{Store: db, Blobs: bl, Master: e.master, Logger: quiet}
 	e.svc = &destination.Service{Store: db, Blobs: bl, Master: e.master, Logger: quiet, Now: e.clock.Now,
 		NodeID: "node-test", Version: "test", Jitter: func() float64 { return 0.5 }, Timeout: 10 * time.Second,

@@ -82,9 +82,11 @@ func gunzip(t *testing.T, b []byte) string {
 // server, checks the bytes and the manifest, and that Veil kept no content:
 // no canary anywhere in the data directory, the session no longer opens,
 // and a stub says where it went.
-func TestSFTP_DoNotStore(t *testing.T) {
+func TestSFTP_DoNotStore(t *testing.T) { dialects(t, testDoNotStore) }
+
+func testDoNotStore(t *testing.T, dsn string) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnvOn(t, dsn)
 	ep := e.subscribe()
 	priv, pub := clientKey(t)
 	srv := newSFTPServer(t, pub)
@@ -238,9 +240,11 @@ func TestSFTP_HostKeyPinning(t *testing.T) {
 // TestSFTP_Outage stops the server: pushes fail, back off (fake clock),
 // raise the alert and destination.failed once, and succeed with nothing
 // lost when the server is back.
-func TestSFTP_Outage(t *testing.T) {
+func TestSFTP_Outage(t *testing.T) { dialects(t, testOutage) }
+
+func testOutage(t *testing.T, dsn string) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnvOn(t, dsn)
 	ep := e.subscribe()
 	priv, pub := clientKey(t)
 	srv := newSFTPServer(t, pub)

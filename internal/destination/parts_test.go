@@ -1,0 +1,74 @@
+package destination_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veil-privacy/veil/internal/destination"
+	"github.com/veil-privacy/veil/internal/store"
+)
+
+// TestSFTP_LaterSegmentsArePart2: segments packed after a session was
+// pushed go out as part 2, never overwriting part 1; a session deleted
+// before its push is dropped from the queue, not retried forever.
+func TestSFTP_LaterSegmentsArePart2(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	priv, pub := clientKey(t)
+	srv := newSFTPServer(t, pub)
+	if _, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeCopy, priv, "")); err != nil {
+		t.Fatal(err)
+	}
+	e.replay("ses_parts01", 0)
+	e.replay("ses_gone001", 0)
+	e.pack()
+	e.clock.Advance(time.Hour)
+	// ses_gone001 is deleted after it was queued but before it is pushed.
+	if n, err := e.db.EnqueuePushes(ctx, mustDest(t, e), e.clock.Now().Add(-time.Minute), e.clock.Now().Add(time.Minute), 10); err != nil || n != 2 {
+		t.Fatalf("enqueue: %d %v", n, err)
+	}
+	if _, err := e.life.DeleteSession(ctx, e.project.ProjectID, "ses_gone001"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Minute)
+	if r := e.run(); r.Pushed != 1 || r.Failed != 0 {
+		t.Fatalf("first run: %+v", r)
+	}
+	gone, _ := e.db.ListSessionPushes(ctx, e.project.ProjectID, "ses_gone001")
+	if len(gone) != 1 || gone[0].State != store.PushGone {
+		t.Fatalf("push of a deleted session: %+v", gone)
+	}
+
+	e.replay("ses_parts01", 1)
+	e.pack()
+	if r := e.run(); r.Pushed != 0 {
+		t.Fatalf("pushed before the session was idle again: %+v", r)
+	}
+	e.clock.Advance(time.Hour)
+	if r := e.run(); r.Pushed != 1 {
+		t.Fatalf("second run: %+v", r)
+	}
+	dir := filepath.Join(srv.root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), "ses_parts01")
+	p1 := gunzip(t, readPushed(t, filepath.Join(dir, "events.json.gz"), nil))
+	p2 := gunzip(t, readPushed(t, filepath.Join(dir, "events.part-2.json.gz"), nil))
+	if !strings.Contains(p1, canary+"-0") || strings.Contains(p1, canary+"-1") ||
+		!strings.Contains(p2, canary+"-1") || strings.Contains(p2, canary+"-0") {
+		t.Fatalf("parts:\n1: %.300s\n2: %.300s", p1, p2)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.part-2.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustDest(t *testing.T, e *env) *store.Destination {
+	t.Helper()
+	ds, err := e.db.ListDestinations(context.Background(), e.project.ProjectID)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("destinations: %v %v", ds, err)
+	}
+	return ds[0]
+}
