@@ -9,7 +9,10 @@ import (
 
 	"github.com/veil-privacy/veil/internal/events"
 	"github.com/veil-privacy/veil/internal/ingest"
+	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/scrub"
+	"github.com/veil-privacy/veil/internal/store"
 )
 
 const track = `{"type":"track","event":"Order Completed","userId":"u-123","messageId":"m-1",
@@ -84,8 +87,9 @@ func TestReplaySegments(t *testing.T) {
 		return fmt.Sprintf(`{"events":[
 			{"type":4,"timestamp":%d,"data":{"href":"https://shop.example.com/cart?coupon=X&email=jane.doe@example.com","width":800,"height":600}},
 			{"type":3,"timestamp":%d,"data":{"source":2,"type":2,"id":5,"x":1,"y":2}},
-			{"type":6,"timestamp":%d,"data":{"plugin":"rrweb/console@1","payload":{"level":"error","payload":["\"card 4111 1111 1111 1111\""],"trace":[]}}}
-		],"meta":{"userId":"user-42"}}`, base+from, base+from+100, base+from+200)
+			{"type":6,"timestamp":%d,"data":{"plugin":"rrweb/console@1","payload":{"level":"error","payload":["\"card 4111 1111 1111 1111\""],"trace":[]}}},
+			{"type":5,"timestamp":%d,"data":{"payload":{"tag":"not this","n":[1,{"x":"y"}]},"tag":"Checkout Started"}}
+		],"meta":{"userId":"user-42"}}`, base+from, base+from+100, base+from+200, base+from+300)
 	}
 	sid := "sess-0123456789"
 	for _, seq := range []int{0, 1, 1} { // seq 1 twice: idempotent
@@ -103,8 +107,23 @@ func TestReplaySegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Segments != 2 || s.Events != 6 || s.Errors != 2 || s.URLPath != "/cart" || s.UserIndex == "" || strings.Contains(s.UserIndex, "user-42") {
+	if s.Segments != 2 || s.Events != 8 || s.Errors != 2 || s.Pages != 2 || s.URLPath != "/cart" || s.UserIndex == "" || strings.Contains(s.UserIndex, "user-42") {
 		t.Fatalf("session metadata: %+v", s)
+	}
+	// The custom event is found through its blind index, and only it.
+	p, err := e.db.FindProjectByID(context.Background(), e.project.ProjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dek, err := e.master.Unwrap(p.WrappedKey, provision.ProjectKeyAAD(p.OrgID, p.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"Checkout Started": 1, "not this": 0, "checkout started": 0} {
+		pg, err := e.db.FindSessionPage(context.Background(), store.SessionQuery{ProjectID: p.ID, TagIndex: dek.BlindIndex(keyring.IndexCustomEvent, name)})
+		if err != nil || len(pg.Sessions) != want {
+			t.Errorf("sessions with custom event %q: %v %v, want %d", name, pg, err, want)
+		}
 	}
 	var out strings.Builder
 	n, err := ingestReader(e).Replay(context.Background(), e.project.ProjectID, sid, &out)

@@ -190,7 +190,8 @@ func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN,
 			Segment: veil.Segment{ProjectID: rec.projectID, SessionID: rec.sessionID, Seq: rec.seq,
 				Offset: int64(w.pack.Len()), Length: int64(len(rec.body)),
 				FirstTS: time.UnixMilli(m.FirstTS), LastTS: time.UnixMilli(m.LastTS), Events: m.Events},
-			Meta: veil.SegmentMeta{Errors: m.Errors, URLPath: m.URLPath, UserAgent: m.UserAgent, UserIndex: m.UserIndex},
+			Meta: veil.SegmentMeta{Errors: m.Errors, URLPath: m.URLPath, UserAgent: m.UserAgent, UserIndex: m.UserIndex,
+				Pages: m.Pages, Tags: m.Tags},
 		})
 		w.pack.Write(rec.body) // still sealed by the session key
 		p.Metrics.packed.WithLabelValues("segment").Inc()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,14 +29,23 @@ func segmentMetaAAD(orgID, projectID, recID string) keyring.AAD {
 
 // segmentMeta travels sealed in the log from ingest to the packer.
 type segmentMeta struct {
-	FirstTS   int64  `json:"first_ts"` // unix ms, as rrweb timestamps
-	LastTS    int64  `json:"last_ts"`
-	Events    int64  `json:"events"`
-	Errors    int64  `json:"errors"`
-	URLPath   string `json:"url_path,omitempty"`
-	UserAgent string `json:"user_agent,omitempty"`
-	UserIndex string `json:"user_index,omitempty"`
+	FirstTS   int64    `json:"first_ts"` // unix ms, as rrweb timestamps
+	LastTS    int64    `json:"last_ts"`
+	Events    int64    `json:"events"`
+	Errors    int64    `json:"errors"`
+	URLPath   string   `json:"url_path,omitempty"`
+	UserAgent string   `json:"user_agent,omitempty"`
+	UserIndex string   `json:"user_index,omitempty"`
+	Pages     int64    `json:"pages,omitempty"` // Meta events: page loads and navigations
+	Tags      []string `json:"tags,omitempty"`  // blind indexes of custom event names
+	tagNames  []string // the names, until handleReplay indexes them
 }
+
+// Bounds of the custom event names a segment adds to its session's index.
+const (
+	maxSegmentTags = 32
+	maxTagLen      = 200
+)
 
 // replayBody is the JSON a replay upload carries: rrweb events and page
 // metadata. A bare JSON array of events is accepted too.
@@ -53,6 +63,7 @@ type rrwebEvent struct {
 	Timestamp int64 `json:"timestamp"`
 	Data      struct {
 		Href    string `json:"href"`   // Meta (4)
+		Tag     string `json:"tag"`    // Custom (5)
 		Plugin  string `json:"plugin"` // Plugin (6)
 		Payload struct {
 			Level string `json:"level"`
@@ -128,6 +139,9 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if rb.Meta.UserID != "" {
 		meta.UserIndex = p.project.dek.BlindIndex("user_id", rb.Meta.UserID)
 	}
+	for _, name := range meta.tagNames {
+		meta.Tags = append(meta.Tags, p.project.dek.BlindIndex(keyring.IndexCustomEvent, name))
+	}
 	sk, _, err := h.keys.sessionKey(ctx, p.project, sid, func(s *veil.Session) {
 		s.FirstSeen = time.UnixMilli(meta.FirstTS)
 		s.LastSeen = time.UnixMilli(meta.FirstTS)
@@ -166,8 +180,15 @@ func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua strin
 		if e.Timestamp > m.LastTS {
 			m.LastTS = e.Timestamp
 		}
-		if e.Type == 4 && pageURL == "" {
-			pageURL = e.Data.Href
+		if e.Type == 4 {
+			m.Pages++
+			if pageURL == "" {
+				pageURL = e.Data.Href
+			}
+		}
+		if e.Type == 5 && e.Data.Tag != "" && len(e.Data.Tag) <= maxTagLen && len(m.tagNames) < maxSegmentTags &&
+			!slices.Contains(m.tagNames, e.Data.Tag) {
+			m.tagNames = append(m.tagNames, e.Data.Tag)
 		}
 		if e.Type == 6 && strings.HasPrefix(e.Data.Plugin, "rrweb/console") && e.Data.Payload.Level == "error" {
 			m.Errors++

@@ -252,6 +252,17 @@ func scanEvent(b []byte, i int, e *rrwebEvent) (int, error) {
 			return 0, errScan
 		}
 	}
+	// Custom events (5) carry any payload: read only their tag.
+	if e.Type == 5 && len(data) > 0 && data[0] == '{' {
+		if _, err := eachMember(data, 0, func(key, val []byte) error {
+			if string(key) == "tag" && len(val) > 0 && val[0] == '"' {
+				return json.Unmarshal(val, &e.Data.Tag)
+			}
+			return nil
+		}); err != nil {
+			return 0, errScan
+		}
+	}
 	return end, nil
 }
 
