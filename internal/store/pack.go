@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/veil-privacy/veil"
@@ -31,36 +34,20 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 				return mapErr(err, "insert event batch", "", projectNotFound)
 			}
 		}
-		var st *segmentStmts
-		if len(c.Segments) > 0 {
-			var err error
-			if st, err = db.prepareSegmentStmts(ctx, tx); err != nil {
-				return err
-			}
-			defer st.Close()
-		}
 		// Webhooks: sessions whose first segment this commit stores get
 		// session.started, written below in this same transaction
 		// (emitSessionsStartedTx, store/sessionevents.go, owned by the
 		// webhook work). Keep the collection and the call when reworking
-		// this loop.
-		var started []sessionRef
-		for i := range c.Segments {
-			ok, first, err := db.insertSegment(ctx, st, &c.Segments[i], now)
-			if err != nil {
-				return err
-			}
-			if ok {
-				added++
-			}
-			if first {
-				started = append(started, sessionRef{c.Segments[i].ProjectID, c.Segments[i].SessionID})
-			}
+		// insertSegments.
+		n, started, err := db.insertSegments(ctx, tx, c.Segments, now)
+		if err != nil {
+			return err
 		}
+		added = n
 		if err := db.emitSessionsStartedTx(ctx, tx, started); err != nil {
 			return err
 		}
-		_, err := db.exec(ctx, tx, `INSERT INTO ingest_checkpoints (node_id, lsn, updated_at) VALUES (?, ?, ?)
+		_, err = db.exec(ctx, tx, `INSERT INTO ingest_checkpoints (node_id, lsn, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (node_id) DO UPDATE SET lsn = excluded.lsn, updated_at = excluded.updated_at`,
 			c.NodeID, int64(c.LSN), db.ts(now))
 		return wrap("save checkpoint", err)
@@ -68,14 +55,212 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 	return added, err
 }
 
+// segmentChunk is how many segments one multi-row INSERT carries (10
+// parameters each, well under both databases' limits).
+const segmentChunk = 100
+
+// insertSegments indexes segments in multi-row statements and adds each
+// session's new segments to its counters with one UPDATE per session (a
+// packer round holds hundreds of segments; a statement each cost more
+// than the rest of the round). A segment already indexed, repeated in the
+// commit, or whose session is gone is skipped. It returns how many
+// segments were new and the sessions whose first segments they are.
+func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.PackedSegment, now time.Time) (int, []sessionRef, error) {
+	if len(segs) == 0 {
+		return 0, nil, nil
+	}
+	type segKey struct {
+		ref sessionRef
+		seq int64
+	}
+	// The first copy of a repeated (session, seq) wins, as it would
+	// one statement at a time.
+	seen := make(map[segKey]bool, len(segs))
+	var todo []*veil.PackedSegment
+	for i := range segs {
+		ps := &segs[i]
+		ps.CreatedAt = now
+		k := segKey{sessionRef{ps.ProjectID, ps.SessionID}, ps.Seq}
+		if !seen[k] {
+			seen[k] = true
+			todo = append(todo, ps)
+		}
+	}
+	live, err := db.liveSessions(ctx, tx, todo)
+	if err != nil {
+		return 0, nil, err
+	}
+	kept := make([]*veil.PackedSegment, 0, len(todo))
+	for _, ps := range todo {
+		if live[sessionRef{ps.ProjectID, ps.SessionID}] {
+			kept = append(kept, ps)
+		}
+	}
+	inserted := make(map[segKey]bool, len(kept))
+	for len(kept) > 0 {
+		chunk := kept[:min(len(kept), segmentChunk)]
+		kept = kept[len(chunk):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO segments (` + segmentCols + `) VALUES `)
+		args := make([]any, 0, 10*len(chunk))
+		for i, ps := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, ps.ProjectID, ps.SessionID, ps.Seq, ps.BlobKey, ps.Offset, ps.Length,
+				db.ts(ps.FirstTS), db.ts(ps.LastTS), ps.Events, db.ts(now))
+		}
+		q.WriteString(` ON CONFLICT (project_id, session_id, seq) DO NOTHING RETURNING project_id, session_id, seq`)
+		rows, err := db.query(ctx, tx, q.String(), args...)
+		if err != nil {
+			return 0, nil, wrap("insert segments", err)
+		}
+		for rows.Next() {
+			var k segKey
+			if err := rows.Scan(&k.ref.projectID, &k.ref.id, &k.seq); err != nil {
+				rows.Close()
+				return 0, nil, wrap("insert segments", err)
+			}
+			inserted[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return 0, nil, wrap("insert segments", err)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, nil, wrap("insert segments", err)
+		}
+	}
+
+	// Each session's new segments, summed in log order: the first
+	// non-empty path, agent and user index win, as they would one
+	// segment at a time.
+	type sessionAdd struct {
+		ref                    sessionRef
+		n, events, errs, pages int64
+		first, last            time.Time
+		path, agent, user      string
+		tags                   []string
+	}
+	var order []*sessionAdd
+	adds := map[sessionRef]*sessionAdd{}
+	for _, ps := range todo {
+		ref := sessionRef{ps.ProjectID, ps.SessionID}
+		if !inserted[segKey{ref, ps.Seq}] {
+			continue
+		}
+		a := adds[ref]
+		if a == nil {
+			a = &sessionAdd{ref: ref, first: ps.FirstTS, last: ps.LastTS}
+			adds[ref] = a
+			order = append(order, a)
+		}
+		m := &ps.Meta
+		a.n++
+		a.events += ps.Events
+		a.errs += m.Errors
+		a.pages += m.Pages
+		if ps.FirstTS.Before(a.first) {
+			a.first = ps.FirstTS
+		}
+		if ps.LastTS.After(a.last) {
+			a.last = ps.LastTS
+		}
+		a.path = cmp.Or(a.path, m.URLPath)
+		a.agent = cmp.Or(a.agent, m.UserAgent)
+		a.user = cmp.Or(a.user, m.UserIndex)
+		for _, t := range m.Tags {
+			if !slices.Contains(a.tags, t) {
+				a.tags = append(a.tags, t)
+			}
+		}
+	}
+	var started []sessionRef
+	var upd, tag *sql.Stmt
+	for _, a := range order {
+		if upd == nil {
+			if upd, err = tx.PrepareContext(ctx, db.q(updateSessionSQL)); err != nil {
+				return 0, nil, wrap("prepare session update", err)
+			}
+			defer upd.Close()
+		}
+		var segments int64
+		err := upd.QueryRowContext(ctx,
+			a.events, a.n, a.errs, a.pages, db.ts(a.first), db.ts(a.first), db.ts(a.last), db.ts(a.last),
+			a.path, a.agent, a.user, db.ts(now), a.ref.projectID, a.ref.id).Scan(&segments)
+		if err == sql.ErrNoRows { // the session went away under us: nothing to announce
+			continue
+		} else if err != nil {
+			return 0, nil, wrap("update session", err)
+		}
+		if segments == a.n {
+			started = append(started, a.ref)
+		}
+		for _, t := range a.tags {
+			if tag == nil {
+				if tag, err = tx.PrepareContext(ctx, db.q(insertTagSQL)); err != nil {
+					return 0, nil, wrap("prepare session tag insert", err)
+				}
+				defer tag.Close()
+			}
+			if _, err := tag.ExecContext(ctx, a.ref.projectID, t, a.ref.id); err != nil {
+				return 0, nil, wrap("insert session tag", err)
+			}
+		}
+	}
+	return len(inserted), started, nil
+}
+
+// liveSessions returns which of the segments' sessions exist (a session
+// deleted since its segments were logged takes them with it).
+func (db *DB) liveSessions(ctx context.Context, tx *sql.Tx, segs []*veil.PackedSegment) (map[sessionRef]bool, error) {
+	byProject := map[string][]any{}
+	var projects []string
+	seen := map[sessionRef]bool{}
+	for _, ps := range segs {
+		ref := sessionRef{ps.ProjectID, ps.SessionID}
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		if byProject[ps.ProjectID] == nil {
+			projects = append(projects, ps.ProjectID)
+		}
+		byProject[ps.ProjectID] = append(byProject[ps.ProjectID], ps.SessionID)
+	}
+	live := make(map[sessionRef]bool, len(seen))
+	for _, p := range projects {
+		ids := byProject[p]
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), 500)]
+			ids = ids[len(chunk):]
+			q := "SELECT id FROM sessions WHERE project_id = ? AND id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+			rows, err := db.query(ctx, tx, q, append([]any{p}, chunk...)...)
+			if err != nil {
+				return nil, wrap("find sessions", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, wrap("find sessions", err)
+				}
+				live[sessionRef{p, id}] = true
+			}
+			if err := rows.Close(); err != nil {
+				return nil, wrap("find sessions", err)
+			}
+			if err := rows.Err(); err != nil {
+				return nil, wrap("find sessions", err)
+			}
+		}
+	}
+	return live, nil
+}
+
 const (
-	insertSegmentSQL = `INSERT INTO segments
-		(project_id, session_id, seq, blob_key, off, len, first_ts, last_ts, events, created_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-		WHERE EXISTS (SELECT 1 FROM sessions WHERE project_id = ? AND id = ?)
-		ON CONFLICT (project_id, session_id, seq) DO NOTHING`
 	updateSessionSQL = `UPDATE sessions SET
-		events = events + ?, segments = segments + 1, errors = errors + ?, pages = pages + ?,
+		events = events + ?, segments = segments + ?, errors = errors + ?, pages = pages + ?,
 		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
 		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
 		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
@@ -92,67 +277,9 @@ const (
 
 // updateSessionSQL's stored_at (server time of the last stored segment:
 // the session-ended job measures idleness on it) and RETURNING segments
-// (1 = the session's first segment: session.started) serve the webhooks
-// (store/sessionevents.go); keep both when optimising this statement.
-
-// segmentStmts are the two statements of insertSegment, prepared once per
-// CommitPack: a packer round can index hundreds of segments, and preparing
-// each statement again costs more than running it.
-type segmentStmts struct{ insert, update, tag *sql.Stmt }
-
-func (db *DB) prepareSegmentStmts(ctx context.Context, tx *sql.Tx) (*segmentStmts, error) {
-	ins, err := tx.PrepareContext(ctx, db.q(insertSegmentSQL))
-	if err != nil {
-		return nil, wrap("prepare segment insert", err)
-	}
-	upd, err := tx.PrepareContext(ctx, db.q(updateSessionSQL))
-	if err != nil {
-		ins.Close()
-		return nil, wrap("prepare session update", err)
-	}
-	tag, err := tx.PrepareContext(ctx, db.q(insertTagSQL))
-	if err != nil {
-		ins.Close()
-		upd.Close()
-		return nil, wrap("prepare session tag insert", err)
-	}
-	return &segmentStmts{ins, upd, tag}, nil
-}
-
-func (st *segmentStmts) Close() { st.insert.Close(); st.update.Close(); st.tag.Close() }
-
-// insertSegment indexes one segment and updates its session's counters.
-// It reports whether the segment was new and whether it was the
-// session's first stored segment (for session.started).
-func (db *DB) insertSegment(ctx context.Context, st *segmentStmts, ps *veil.PackedSegment, now time.Time) (added, first bool, err error) {
-	s := &ps.Segment
-	s.CreatedAt = now
-	res, err := st.insert.ExecContext(ctx,
-		s.ProjectID, s.SessionID, s.Seq, s.BlobKey, s.Offset, s.Length, db.ts(s.FirstTS), db.ts(s.LastTS), s.Events, db.ts(now),
-		s.ProjectID, s.SessionID)
-	if err != nil {
-		return false, false, wrap("insert segment", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, false, nil
-	}
-	m := ps.Meta
-	var segments int64
-	err = st.update.QueryRowContext(ctx,
-		s.Events, m.Errors, m.Pages, db.ts(s.FirstTS), db.ts(s.FirstTS), db.ts(s.LastTS), db.ts(s.LastTS),
-		m.URLPath, m.UserAgent, m.UserIndex, db.ts(now), s.ProjectID, s.SessionID).Scan(&segments)
-	if err == sql.ErrNoRows { // the session went away under us: nothing to announce
-		return true, false, nil
-	} else if err != nil {
-		return true, false, wrap("update session", err)
-	}
-	for _, tag := range m.Tags {
-		if _, err := st.tag.ExecContext(ctx, s.ProjectID, tag, s.SessionID); err != nil {
-			return true, false, wrap("insert session tag", err)
-		}
-	}
-	return true, segments == 1, nil
-}
+// (equal to the segments just added = the session's first segments:
+// session.started) serve the webhooks (store/sessionevents.go); keep both
+// when optimising this statement.
 
 // FindCheckpoint returns the node's stored write-ahead-log position, 0 if
 // it has none.

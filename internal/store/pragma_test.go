@@ -14,7 +14,7 @@ func TestOpen_SQLitePragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	want := map[string]string{"busy_timeout": "10000", "journal_mode": "wal", "synchronous": "1", "foreign_keys": "1"}
+	want := map[string]string{"busy_timeout": "10000", "journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "temp_store": "2"}
 	for pool, p := range map[string]querier{"read": db.sql, "write": db.w} {
 		for pragma, v := range want {
 			var got string

@@ -36,6 +36,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Lease", testLease},
 		{"Webhook", testWebhook},
 		{"CommitPack", testCommitPack},
+		{"CommitPackBatched", testCommitPackBatched},
 		{"Lifecycle", testLifecycle},
 		{"VacuumInto", testVacuumInto},
 		{"Cascade", testCascade},
