@@ -309,6 +309,23 @@ const scenarios = {
     return r;
   },
 
+  // A page with opted-in text, a console warning and a fetch: what is
+  // recorded depends on the project's server settings (GET /v1/sdk/config).
+  async serverconfig() {
+    const { ctx, page, r } = await newPage();
+    await page.goto(cfg.site + "/config.html");
+    await waitRecording(page);
+    await page.evaluate(async () => {
+      console.warn("CONSOLE-CONFIG-MARK");
+      await fetch("/api/echo?config=1").then((res) => res.text());
+    });
+    await page.evaluate(() => window.veil.flush(15000));
+    r.status = await status(page);
+    r.sessionId = r.status.sessionId;
+    await ctx.close();
+    return r;
+  },
+
   // The /sdk/demo page of the server itself (strict CSP, SRI, same origin).
   async demo() {
     const { ctx, page, r } = await newPage();
