@@ -32,6 +32,15 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s, err := ds.FindSession(r.Context(), p.ID, r.PathValue("session"))
+	if veil.ErrorCode(err) == veil.ENOTFOUND {
+		// Pushed and deleted under do_not_store: say where it went.
+		if pushes, serr := h.sessionStub(r, p.ID, r.PathValue("session")); serr != nil {
+			return serr
+		} else if len(pushes) > 0 {
+			return h.render(w, r, http.StatusOK, "session_pushed", page{Title: "Session " + r.PathValue("session"), Data: map[string]any{
+				"Org": r.PathValue("org"), "Project": p, "SessionID": r.PathValue("session"), "Pushes": pushes}})
+		}
+	}
 	if err != nil {
 		return err
 	}
