@@ -135,13 +135,6 @@ func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.Packed
 	// Each session's new segments, summed in log order: the first
 	// non-empty path, agent and user index win, as they would one
 	// segment at a time.
-	type sessionAdd struct {
-		ref                    sessionRef
-		n, events, errs, pages int64
-		first, last            time.Time
-		path, agent, user      string
-		tags                   []string
-	}
 	var order []*sessionAdd
 	adds := map[sessionRef]*sessionAdd{}
 	for _, ps := range todo {
@@ -175,40 +168,114 @@ func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.Packed
 			}
 		}
 	}
-	var started []sessionRef
-	var upd, tag *sql.Stmt
-	for _, a := range order {
-		if upd == nil {
-			if upd, err = tx.PrepareContext(ctx, db.q(updateSessionSQL)); err != nil {
-				return 0, nil, wrap("prepare session update", err)
-			}
-			defer upd.Close()
-		}
-		var segments int64
-		err := upd.QueryRowContext(ctx,
-			a.events, a.n, a.errs, a.pages, db.ts(a.first), db.ts(a.first), db.ts(a.last), db.ts(a.last),
-			a.path, a.agent, a.user, db.ts(now), a.ref.projectID, a.ref.id).Scan(&segments)
-		if err == sql.ErrNoRows { // the session went away under us: nothing to announce
-			continue
-		} else if err != nil {
-			return 0, nil, wrap("update session", err)
-		}
-		if segments == a.n {
-			started = append(started, a.ref)
-		}
-		for _, t := range a.tags {
-			if tag == nil {
-				if tag, err = tx.PrepareContext(ctx, db.q(insertTagSQL)); err != nil {
-					return 0, nil, wrap("prepare session tag insert", err)
-				}
-				defer tag.Close()
-			}
-			if _, err := tag.ExecContext(ctx, a.ref.projectID, t, a.ref.id); err != nil {
-				return 0, nil, wrap("insert session tag", err)
-			}
-		}
+	started, err := db.updateSessions(ctx, tx, order, now)
+	if err != nil {
+		return 0, nil, err
 	}
 	return len(inserted), started, nil
+}
+
+// sessionAdd is what one commit adds to a session.
+type sessionAdd struct {
+	ref                    sessionRef
+	n, events, errs, pages int64
+	first, last            time.Time
+	path, agent, user      string
+	tags                   []string
+}
+
+// sessionChunk is how many sessions one UPDATE … FROM (VALUES …) carries.
+const sessionChunk = 100
+
+// updateSessions adds each session's new segments to its counters, a
+// chunk of sessions per statement, and records the custom events seen. It
+// returns the sessions whose first segments these are (their segment
+// count is what this commit added). A session gone meanwhile is skipped.
+func (db *DB) updateSessions(ctx context.Context, tx *sql.Tx, adds []*sessionAdd, now time.Time) ([]sessionRef, error) {
+	// Postgres types VALUES columns on their own (untyped parameters
+	// become text), so every value is cast; SQLite ignores the casts.
+	tsType := "TIMESTAMPTZ"
+	if db.dialect == SQLite {
+		tsType = "INTEGER"
+	}
+	row := "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
+		"CAST(? AS " + tsType + "), CAST(? AS " + tsType + "), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+	var started []sessionRef
+	for len(adds) > 0 {
+		chunk := adds[:min(len(adds), sessionChunk)]
+		adds = adds[len(chunk):]
+		byRef := make(map[sessionRef]*sessionAdd, len(chunk))
+		var q strings.Builder
+		q.WriteString(updateSessionsSQL)
+		args := make([]any, 0, 1+11*len(chunk))
+		args = append(args, db.ts(now))
+		for i, a := range chunk {
+			byRef[a.ref] = a
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			args = append(args, a.ref.projectID, a.ref.id, a.events, a.n, a.errs, a.pages,
+				db.ts(a.first), db.ts(a.last), a.path, a.agent, a.user)
+		}
+		q.WriteString(`) AS v WHERE sessions.project_id = v.column1 AND sessions.id = v.column2
+			RETURNING project_id, id, segments`)
+		rows, err := db.query(ctx, tx, q.String(), args...)
+		if err != nil {
+			return nil, wrap("update sessions", err)
+		}
+		var found []*sessionAdd
+		for rows.Next() {
+			var ref sessionRef
+			var segments int64
+			if err := rows.Scan(&ref.projectID, &ref.id, &segments); err != nil {
+				rows.Close()
+				return nil, wrap("update sessions", err)
+			}
+			a := byRef[ref]
+			if a == nil {
+				continue
+			}
+			found = append(found, a)
+			if segments == a.n {
+				started = append(started, a.ref)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, wrap("update sessions", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, wrap("update sessions", err)
+		}
+		if err := db.insertTags(ctx, tx, found); err != nil {
+			return nil, err
+		}
+	}
+	return started, nil
+}
+
+// insertTags records the custom events seen in sessions (the dashboard's
+// "custom event" filter; names are blind indexes), in one statement.
+func (db *DB) insertTags(ctx context.Context, tx *sql.Tx, adds []*sessionAdd) error {
+	var q strings.Builder
+	var args []any
+	for _, a := range adds {
+		for _, t := range a.tags {
+			if len(args) == 0 {
+				q.WriteString("INSERT INTO session_tags (project_id, tag_index, session_id) VALUES ")
+			} else {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, a.ref.projectID, t, a.ref.id)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	q.WriteString(" ON CONFLICT (project_id, tag_index, session_id) DO NOTHING")
+	_, err := db.exec(ctx, tx, q.String(), args...)
+	return wrap("insert session tags", err)
 }
 
 // liveSessions returns which of the segments' sessions exist (a session
@@ -258,28 +325,24 @@ func (db *DB) liveSessions(ctx context.Context, tx *sql.Tx, segs []*veil.PackedS
 	return live, nil
 }
 
-const (
-	updateSessionSQL = `UPDATE sessions SET
-		events = events + ?, segments = segments + ?, errors = errors + ?, pages = pages + ?,
-		first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END,
-		last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END,
-		url_path = CASE WHEN url_path = '' THEN ? ELSE url_path END,
-		user_agent = CASE WHEN user_agent = '' THEN ? ELSE user_agent END,
-		user_index = CASE WHEN user_index = '' THEN ? ELSE user_index END,
-		stored_at = ?
-		WHERE project_id = ? AND id = ?
-		RETURNING segments`
-	// insertTagSQL records a custom event seen in a session (the dashboard's
-	// "custom event" filter); the name is a blind index.
-	insertTagSQL = `INSERT INTO session_tags (project_id, tag_index, session_id) VALUES (?, ?, ?)
-		ON CONFLICT (project_id, tag_index, session_id) DO NOTHING`
-)
-
-// updateSessionSQL's stored_at (server time of the last stored segment:
-// the session-ended job measures idleness on it) and RETURNING segments
-// (equal to the segments just added = the session's first segments:
+// updateSessionsSQL adds a commit's figures (the VALUES rows that follow
+// it: project, id, events, segments, errors, pages, first and last time,
+// path, agent, user index) to each session; the first parameter is
+// stored_at. stored_at (server time of the last stored segment: the
+// session-ended job measures idleness on it) and RETURNING segments (equal
+// to the segments just added = the session's first segments:
 // session.started) serve the webhooks (store/sessionevents.go); keep both
 // when optimising this statement.
+const updateSessionsSQL = `UPDATE sessions SET
+		events = sessions.events + v.column3, segments = sessions.segments + v.column4,
+		errors = sessions.errors + v.column5, pages = sessions.pages + v.column6,
+		first_seen = CASE WHEN sessions.first_seen > v.column7 THEN v.column7 ELSE sessions.first_seen END,
+		last_seen = CASE WHEN sessions.last_seen < v.column8 THEN v.column8 ELSE sessions.last_seen END,
+		url_path = CASE WHEN sessions.url_path = '' THEN v.column9 ELSE sessions.url_path END,
+		user_agent = CASE WHEN sessions.user_agent = '' THEN v.column10 ELSE sessions.user_agent END,
+		user_index = CASE WHEN sessions.user_index = '' THEN v.column11 ELSE sessions.user_index END,
+		stored_at = ?
+		FROM (VALUES `
 
 // FindCheckpoint returns the node's stored write-ahead-log position, 0 if
 // it has none.
