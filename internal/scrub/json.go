@@ -193,6 +193,27 @@ func (w *walker) key() (int, int, bool) {
 	return ks, ke, esc
 }
 
+// nextKey is key with the key memo: e is the memo entry of a key seen
+// before (memoised by memberKey, so its class is known).
+func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
+	in, i := w.in, w.i
+	if i < len(in) && in[i] == '"' {
+		if e = w.sc.memo.get(in, i+1); e != nil {
+			ke = i + 1 + int(e.n) // get checked the bytes up to ke+1
+			if in[ke+1] == ':' {
+				j := ke + 2
+				if in[j] <= ' ' {
+					j = skipWS(in, j)
+				}
+				w.i = j
+				return i + 1, ke, false, e
+			}
+		}
+	}
+	ks, ke, esc = w.key()
+	return ks, ke, esc, nil
+}
+
 // number parses the number at w.i and returns its bounds.
 func (w *walker) number() (int, int) {
 	b, i := w.in, w.i
@@ -232,8 +253,11 @@ func (w *walker) value(cl keyClass) {
 			return
 		}
 		for {
-			ks, ke, esc := w.key()
-			w.member(ks, ke, esc, cl)
+			if ks, ke, esc, e := w.nextKey(); e != nil && cl == keyPlain && len(w.s.c.safePaths) == 0 {
+				w.value(keyClass(e.flags & kcClass))
+			} else {
+				w.member(ks, ke, esc, cl)
+			}
 			if w.next('}') {
 				return
 			}
@@ -291,6 +315,7 @@ func (w *walker) memberKey(ks, ke int, esc bool, parent keyClass) (cl keyClass, 
 	if parent == keyPlain && !esc && len(w.s.c.safePaths) == 0 && ke > ks && ke-ks <= maxCachedKey {
 		const known = kcClassKnown | kcScanned
 		if e, hit := w.sc.keys.slot(w.in[ks:ke]); hit && e.flags&known == known {
+			w.sc.memo.put(w.in, ks, ke, e.flags)
 			return keyClass(e.flags & kcClass), false
 		}
 	}

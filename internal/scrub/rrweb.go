@@ -128,7 +128,6 @@ type frame struct {
 	attrsDone  bool // the first attributes object closed: its facts are final
 	attrsSens  bool // it marks a password or card input
 	attrSeen   uint8
-	direct     bool // objMember left the value to walk as plain
 	typ, id    int64
 	src        int64
 	pend, snap int // this frame's pendings start at w.rr.pend[pend]
@@ -386,16 +385,19 @@ func (w *walker) object(kind, fam uint8) {
 	f := frame{kind: kind, fam: fam, pend: len(w.rr.pend)}
 	if w.open('}') >= 0 {
 		for {
-			ks, ke, esc := w.key()
-			if esc || !w.objMember(&f, ks, ke) {
-				if f.direct {
-					// A node's own key (type, id, tagName, textContent):
-					// plain, as memberKey would find after a cache lookup.
-					w.value(keyPlain)
-					f.direct = false
-				} else {
-					w.member(ks, ke, esc, keyPlain)
-				}
+			ks, ke, esc, e := w.nextKey()
+			id := rkOther
+			if e != nil {
+				id = e.id
+			} else if !esc {
+				id = rrKeyOf(w.in[ks:ke])
+			}
+			if id == rkOther || !w.objMember(&f, id, ks, ke) {
+				w.plainMember(ks, ke, esc, e)
+			} else if e == nil && !esc && !w.s.c.schemaOverride {
+				// A key the walk handled (attributes, childNodes, node)
+				// is a schema key: plain and not scanned.
+				w.sc.memo.put(w.in, ks, ke, uint8(keyPlain)|kcClassKnown|kcScanned)
 			}
 			if w.next('}') {
 				break
@@ -405,56 +407,61 @@ func (w *walker) object(kind, fam uint8) {
 	w.close(&f)
 }
 
-// objMember handles the member with key in[ks:ke] (value at w.i) when the
-// frame's kind gives it a meaning; it reports whether it walked the value.
-func (w *walker) objMember(f *frame, ks, ke int) bool {
-	c := w.peek()
-	switch key := w.in[ks:ke]; f.kind {
+// plainMember walks a member under a plain parent, with the class its
+// memo entry e (if any) knows.
+func (w *walker) plainMember(ks, ke int, esc bool, e *memoEntry) {
+	if e != nil && len(w.s.c.safePaths) == 0 {
+		w.value(keyClass(e.flags & kcClass))
+		return
+	}
+	w.member(ks, ke, esc, keyPlain)
+}
+
+// objMember handles the member with key id (in[ks:ke], value at w.i) when
+// the frame's kind gives it a meaning; it reports whether it walked the
+// value.
+func (w *walker) objMember(f *frame, id rrKey, ks, ke int) bool {
+	switch f.kind {
 	case kNode:
-		switch string(key) {
-		case "type":
+		switch id {
+		case rkType:
 			if f.seen&sType == 0 {
 				f.seen |= sType
 				f.typ, f.typOK = intAt(w.in, w.i)
 			}
-			f.direct = !w.rr.lookups
-		case "tagName":
+		case rkTagName:
 			if f.seen&sTag == 0 {
 				f.seen |= sTag
 				if v, ok := w.peekString(); ok {
 					f.tagForm = formTag(v)
 				}
 			}
-			f.direct = !w.rr.lookups
-		case "textContent":
-			f.direct = !w.rr.lookups
-		case "id":
+		case rkID:
 			w.idFact(f)
-			f.direct = !w.rr.lookups
-		case "attributes":
-			return w.attrs(f, c)
-		case "childNodes":
-			if c == '[' {
+		case rkAttributes:
+			return w.attrs(f, w.peek())
+		case rkChildNodes:
+			if w.peek() == '[' {
 				w.list('c', f.fam)
 				return true
 			}
 		}
 	case kMut:
-		switch string(key) {
-		case "id":
+		switch id {
+		case rkID:
 			w.idFact(f)
-		case "attributes":
-			return w.attrs(f, c)
+		case rkAttributes:
+			return w.attrs(f, w.peek())
 		}
 	case kID:
-		switch string(key) {
-		case "id":
+		switch id {
+		case rkID:
 			w.idFact(f)
-		case "value":
+		case rkValue:
 			return w.maskable(f, ks, ke)
 		}
 	case kAdd:
-		if string(key) == "node" {
+		if id == rkNode {
 			w.node(f.fam)
 			return true
 		}
@@ -502,19 +509,24 @@ func (w *walker) attrs(f *frame, c byte) bool {
 	}
 	if w.open('}') >= 0 {
 		for {
-			ks, ke, esc := w.key()
+			ks, ke, esc, e := w.nextKey()
+			id := rkOther
+			if e != nil {
+				id = e.id
+			} else if !esc {
+				id = rrKeyOf(w.in[ks:ke])
+			}
 			handled := false
-			if !esc {
-				key := w.in[ks:ke]
+			if id != rkOther {
 				if first {
-					w.attrFact(f, key)
+					w.attrFact(f, id)
 				}
-				if string(key) == "value" {
+				if id == rkValue {
 					handled = w.maskable(f, ks, ke)
 				}
 			}
 			if !handled {
-				w.member(ks, ke, esc, keyPlain)
+				w.plainMember(ks, ke, esc, e)
 			}
 			if w.next('}') {
 				break
@@ -538,16 +550,16 @@ const (
 // attrFact records what the attribute key (value at w.i) says about the
 // form control: type=password, a payment or password autocomplete token,
 // or a sensitive name or id.
-func (w *walker) attrFact(f *frame, key []byte) {
+func (w *walker) attrFact(f *frame, id rrKey) {
 	var bit uint8
-	switch string(key) {
-	case "type":
+	switch id {
+	case rkType:
 		bit = aType
-	case "autocomplete":
+	case rkAutocomplete:
 		bit = aAutocomplete
-	case "name":
+	case rkName:
 		bit = aName
-	case "id":
+	case rkID:
 		bit = aID
 	default:
 		return

@@ -58,6 +58,7 @@ type scanner struct {
 	// values scanned clean, apart so that a document's many unique values
 	// do not evict the few keys it repeats.
 	keys, vals *keyCache
+	memo       *keyMemo
 	b          []byte // the view being scanned
 	spans      []span
 	groups     []group
@@ -73,7 +74,7 @@ type scanner struct {
 }
 
 func newScanner(c *compiled) *scanner {
-	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), counts: make([]int32, int(numBuiltin)+len(c.custom))}
+	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), memo: new(keyMemo), counts: make([]int32, int(numBuiltin)+len(c.custom))}
 }
 
 func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
