@@ -498,6 +498,9 @@ const api: VeilAPI = {
   track: guard((event: string, properties?: Record<string, unknown>) => {
     if (typeof event !== "string" || !event) return;
     message("track", { event, properties: props(properties) });
+    // The name (never the properties) also goes into the recording, so the
+    // player can mark it and the session list can filter by it.
+    if (stopRecord && enabled) record.addCustomEvent(event.slice(0, 200), {});
   }),
   page: guard((name?: string, properties?: Record<string, unknown>) => {
     const p: Record<string, unknown> = { path: sanitizeURL(location.pathname, policy.url), url: pageURL() };
