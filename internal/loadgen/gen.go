@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,9 +48,14 @@ func newEventGen(batch, size int) func(int, int64) ([]byte, string, bool, int, i
 
 // newReplayGen returns a generator of gzip-compressed rrweb segments of
 // about kb KB of JSON: a DOM snapshot followed by mutations, mouse moves
-// and inputs, the mix a recorded app page produces. Each worker records its
-// own sessions of 60 segments.
-func newReplayGen(kb int) func(int, int64) ([]byte, string, bool, int, int) {
+// and inputs, the mix a recorded app page produces. The body is built and
+// compressed once; the generator only names the target. Requests go round
+// a pool of sessions active at once, as a site's visitors do (each SDK
+// flushes a segment every few seconds), and each session lasts
+// segmentsPerSession segments (five minutes at one flush per five
+// seconds); sessions start staggered, so about one request in
+// segmentsPerSession opens a new session.
+func newReplayGen(kb, sessions int) func(int, int64) ([]byte, string, bool, int, int) {
 	plain := SyntheticSegment(kb<<10, 1)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
@@ -58,11 +63,19 @@ func newReplayGen(kb int) func(int, int64) ([]byte, string, bool, int, int) {
 	zw.Close()
 	body := gz.Bytes()
 	run := rand.Uint64()
-	return func(worker int, n int64) ([]byte, string, bool, int, int) {
-		path := fmt.Sprintf("/v1/replay?session=bench-%x-%d-%d&seq=%d", run, worker, n/60, n%60)
+	var next atomic.Int64
+	return func(int, int64) ([]byte, string, bool, int, int) {
+		c := next.Add(1) - 1
+		slot := c % int64(sessions)
+		k := c/int64(sessions) + slot // staggered start
+		path := "/v1/replay?session=bench-" + strconv.FormatUint(run, 16) + "-" + strconv.FormatInt(slot, 10) + "-" +
+			strconv.FormatInt(k/segmentsPerSession, 10) + "&seq=" + strconv.FormatInt(k%segmentsPerSession, 10)
 		return body, path, true, 0, len(plain)
 	}
 }
+
+// segmentsPerSession is how many segments a generated session sends.
+const segmentsPerSession = 60
 
 // SyntheticSegment returns about size bytes of rrweb events as JSON: a
 // full snapshot of nested elements and text, then incremental events.

@@ -7,6 +7,7 @@ package loadgen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,8 +32,13 @@ type Config struct {
 	Batch       int           // events per request (events mode)
 	EventSize   int           // approximate bytes per event (events mode)
 	SegmentKB   int           // rrweb JSON per segment, KB (replay mode)
+	Sessions    int           // sessions recording at once (replay mode; 0 = 2000)
 	AllowRemote bool          // permit a non-loopback target
 }
+
+// DefaultSessions is how many sessions replay mode keeps recording at
+// once: about what 400 segments/s means with the SDK's five-second flush.
+const DefaultSessions = 2000
 
 // Result summarises a run.
 type Result struct {
@@ -67,6 +73,8 @@ func (c *Config) Validate() error {
 		return errors.New("--concurrency must be between 1 and 1024")
 	case c.Batch < 1 || c.Batch > 2000:
 		return errors.New("--batch must be between 1 and 2000")
+	case c.Sessions < 0 || c.Sessions > 1_000_000:
+		return errors.New("--sessions must be between 1 and 1000000")
 	}
 	return nil
 }
@@ -95,7 +103,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case "events":
 		gen = newEventGen(cfg.Batch, cfg.EventSize)
 	default:
-		gen = newReplayGen(cfg.SegmentKB)
+		gen = newReplayGen(cfg.SegmentKB, cmp.Or(cfg.Sessions, DefaultSessions))
 	}
 	res := &Result{Mode: cfg.Mode, Errors: map[string]int64{}}
 	var mu sync.Mutex
