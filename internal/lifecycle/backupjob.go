@@ -29,6 +29,8 @@ const ActionBackupPrune = "backup.prune"
 // <target>/veil-backup-<UTC time>/…
 const ScheduledPrefix = "veil-backup-"
 
+const scheduledLayout = "20060102T150405.000Z"
+
 // BackupJob makes a backup every Every into Target, each under its own
 // prefix, and keeps the newest Keep complete Veil backups there (those
 // with a valid backup.json; nothing else in Target is touched, except
@@ -96,8 +98,26 @@ func (j *BackupJob) RunOnce(ctx context.Context, force bool) (*BackupRun, error)
 		ctx = audit.WithActor(ctx, audit.Actor{Kind: audit.ActorSystem, ID: "backup"})
 	}
 	err := s.withLease(ctx, LeaseBackup, j.Holder, func() error {
+		// Keep the lease for as long as the backup takes; stop if it is lost.
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			t := time.NewTicker(leaseTTL / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := s.renewLease(ctx, LeaseBackup, j.Holder); err != nil && ctx.Err() == nil {
+						cancel(fmt.Errorf("backup lease lost: %w", err))
+						return
+					}
+				}
+			}
+		}()
 		start := s.now()
-		name := ScheduledPrefix + start.UTC().Format("20060102T150405.000Z")
+		name := ScheduledPrefix + start.UTC().Format(scheduledLayout)
 		period := "period/" + name + "/" + j.Holder
 		if !force {
 			ok, err := s.Store.AcquireLease(ctx, LeaseBackupPeriod, period, max(j.Every, time.Millisecond))
@@ -180,7 +200,7 @@ func ListBackups(ctx context.Context, target blob.Bucket) (complete []StoredBack
 
 // Prune deletes the complete backups beyond the newest Keep, and
 // incomplete ones this job left (named ScheduledPrefix…, other than
-// current), and audit-logs what it deleted. Call it holding LeaseBackup.
+// current, begun a day ago or more), and audit-logs what it deleted. Call it holding LeaseBackup.
 func (j *BackupJob) Prune(ctx context.Context, current string) ([]string, error) {
 	complete, other, err := ListBackups(ctx, j.Target)
 	if err != nil {
@@ -193,8 +213,11 @@ func (j *BackupJob) Prune(ctx context.Context, current string) ([]string, error)
 		}
 	}
 	for _, n := range other {
-		if strings.HasPrefix(n, ScheduledPrefix) && n != current {
-			doomed = append(doomed, n) // a run that died half-way
+		// A run that died half-way, a day ago or more (so never one that
+		// is still being written).
+		at, err := time.Parse(scheduledLayout, strings.TrimPrefix(n, ScheduledPrefix))
+		if strings.HasPrefix(n, ScheduledPrefix) && n != current && err == nil && j.Service.now().Sub(at) > 24*time.Hour {
+			doomed = append(doomed, n)
 		}
 	}
 	var deleted []string

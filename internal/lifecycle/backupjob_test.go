@@ -45,6 +45,10 @@ func TestBackupJob(t *testing.T) {
 			if err := target.Put(ctx, "notes/readme.txt", []byte("mine")); err != nil {
 				t.Fatal(err)
 			}
+			// A run that died half-way long ago: cleaned up.
+			if err := target.Put(ctx, "veil-backup-20250101T000000.000Z/db.vbk", []byte("partial")); err != nil {
+				t.Fatal(err)
+			}
 			job := &lifecycle.BackupJob{Service: e.svc, Target: target, Dialect: "sqlite", Every: 24 * time.Hour, Keep: 2, Holder: "node-a",
 				Dump: func(ctx context.Context, path string) error { return e.db.VacuumInto(ctx, path) }}
 			run := func(force bool) *lifecycle.BackupRun {
@@ -114,12 +118,20 @@ func TestBackupJob(t *testing.T) {
 			if r := run(false); r.Ran || r.Reason != "not due" {
 				t.Fatalf("run right after a failure: %+v", r)
 			}
+			// A backup being written right now (no backup.json yet) is never pruned.
+			fresh := "veil-backup-" + e.clock.Now().UTC().Format("20060102T150405.000Z")
+			if err := target.Put(ctx, fresh+"/db.vbk", []byte("in progress")); err != nil {
+				t.Fatal(err)
+			}
 			job.Dump = func(ctx context.Context, path string) error { return e.db.VacuumInto(ctx, path) }
 			e.clock.Advance(5 * time.Minute)
 			if r := run(false); !r.Ran {
 				t.Fatalf("retry after a failure: %+v", r)
 			}
-			if acts := e.auditActions(); count(acts, lifecycle.ActionBackupCreate) != 5 || count(acts, lifecycle.ActionBackupPrune) != 3 {
+			if _, others, _ := lifecycle.ListBackups(ctx, target); !slices.Equal(others, []string{"notes", fresh}) {
+				t.Fatalf("after pruning, other prefixes: %v", others)
+			}
+			if acts := e.auditActions(); count(acts, lifecycle.ActionBackupCreate) != 5 || count(acts, lifecycle.ActionBackupPrune) != 4 {
 				t.Fatalf("audit: %v", acts)
 			}
 		})
