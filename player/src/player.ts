@@ -31,6 +31,14 @@ declare global {
   interface Window {
     /** performance.now() when the first frame was rebuilt and painted. */
     veilFirstFrame?: number;
+    /** performance.now() when the whole session had arrived. */
+    veilLoaded?: number;
+    /** performance.now() when a ?t= link's moment was shown. */
+    veilSeeked?: number;
+    /** performance.now() when the recording's first bytes came. */
+    veilFirstByte?: number;
+    /** performance.now() when the recording was requested. */
+    veilFetch?: number;
   }
 }
 
@@ -51,6 +59,12 @@ class Player {
   private seekTo = -1; // a ?t= not reached by the stream yet
   private lastInteraction = 0;
   private dirty = false;
+  private painted: () => void = () => {};
+  /** resolves once the first frame is on screen (or after 3 s). */
+  readonly firstFrame = new Promise<void>((resolve) => {
+    this.painted = resolve;
+    window.setTimeout(resolve, 3000);
+  });
 
   private readonly status: HTMLElement;
   private readonly stage: HTMLElement;
@@ -136,6 +150,7 @@ class Player {
           if (window.veilFirstFrame !== undefined) return;
           window.veilFirstFrame = performance.now();
           this.root.dataset.firstFrameMs = String(Math.round(window.veilFirstFrame));
+          this.painted();
         });
       }
     });
@@ -326,6 +341,7 @@ class Player {
     this.seekTo = -1;
     this.goTo(t);
     this.root.dataset.seeked = String(t);
+    window.veilSeeked = performance.now();
     if (!this.loaded) this.status.textContent = "Loading…";
   }
 
@@ -446,6 +462,7 @@ class Player {
   }
 
   done(): void {
+    window.veilLoaded = performance.now();
     this.loaded = true;
     this.root.dataset.loaded = "1";
     this.dirty = true;
@@ -462,6 +479,7 @@ async function main(root: HTMLElement): Promise<void> {
   const p = new Player(root);
   let resp: Response;
   try {
+    window.veilFetch = performance.now();
     resp = await fetch(root.dataset.src!, { credentials: "same-origin", headers: { Accept: "application/x-ndjson" } });
     if (!resp.ok || !resp.body) throw new Error("HTTP " + resp.status);
   } catch (e) {
@@ -479,6 +497,7 @@ async function main(root: HTMLElement): Promise<void> {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (window.veilFirstByte === undefined) window.veilFirstByte = performance.now();
       buf += td.decode(value, { stream: true });
       let start = 0;
       let i: number;
@@ -488,6 +507,9 @@ async function main(root: HTMLElement): Promise<void> {
         if (line.trim()) p.take(JSON.parse(line));
       }
       buf = buf.slice(start);
+      // The Replayer draws its first frame from a timer: let it, before
+      // taking more of the stream (which would keep the thread busy).
+      if (p.r && window.veilFirstFrame === undefined) await p.firstFrame;
       // Keep the clock and panes moving while a long session streams in.
       if (performance.now() - last > 250) {
         last = performance.now();
