@@ -134,8 +134,17 @@ func (w *walker) open(close byte) int {
 }
 
 // next moves past the separator after a member or element: it returns true
-// when the container closed (and leaves w.i past it).
+// when the container closed (and leaves w.i past it). The common case, a
+// comma right before the next value, is inlined.
 func (w *walker) next(close byte) bool {
+	if i := w.i; i+1 < len(w.in) && w.in[i] == ',' && w.in[i+1] > ' ' {
+		w.i = i + 1
+		return false
+	}
+	return w.nextSlow(close)
+}
+
+func (w *walker) nextSlow(close byte) bool {
 	in := w.in
 	i := w.i
 	if i < len(in) && in[i] <= ' ' {

@@ -395,8 +395,9 @@ func (w *walker) object(kind, fam uint8) {
 			if id == rkOther || !w.objMember(&f, id, ks, ke) {
 				w.plainMember(ks, ke, esc, e)
 			} else if e == nil && !esc && !w.s.c.schemaOverride {
-				// A key the walk handled (attributes, childNodes, node)
-				// is a schema key: plain and not scanned.
+				// A key the walk handled (type, id, attributes,
+				// childNodes, value, node) is a schema key: plain and
+				// not scanned.
 				w.sc.memo.put(w.in, ks, ke, uint8(keyPlain)|kcClassKnown|kcScanned)
 			}
 			if w.next('}') {
@@ -427,7 +428,7 @@ func (w *walker) objMember(f *frame, id rrKey, ks, ke int) bool {
 		case rkType:
 			if f.seen&sType == 0 {
 				f.seen |= sType
-				f.typ, f.typOK = intAt(w.in, w.i)
+				return w.intMember(&f.typ, &f.typOK)
 			}
 		case rkTagName:
 			if f.seen&sTag == 0 {
@@ -437,7 +438,10 @@ func (w *walker) objMember(f *frame, id rrKey, ks, ke int) bool {
 				}
 			}
 		case rkID:
-			w.idFact(f)
+			if f.seen&sID == 0 {
+				f.seen |= sID
+				return w.intMember(&f.id, &f.idOK)
+			}
 		case rkAttributes:
 			return w.attrs(f, w.peek())
 		case rkChildNodes:
@@ -470,6 +474,27 @@ func (w *walker) objMember(f *frame, id rrKey, ks, ke int) bool {
 }
 
 func (w *walker) node(fam uint8) { w.object(kNode, fam) }
+
+// intMember records the integer value of a node's type or id (its
+// value at w.i) in v and ok. A plain integer is parsed once and
+// walked here (these schema keys are plain, see plainMember).
+func (w *walker) intMember(v *int64, ok *bool) bool {
+	in, i := w.in, w.i
+	var x int64
+	j := i
+	for j < len(in) && isDigit(in[j]) && x <= 1<<50 {
+		x = x*10 + int64(in[j]-'0')
+		j++
+	}
+	if j == i || j-i > 12 || j < len(in) && (isDigit(in[j]) || in[j] == '.' || in[j] == 'e' || in[j] == 'E') ||
+		in[i] == '0' && j > i+1 || len(w.s.c.safePaths) > 0 || w.s.c.schemaOverride {
+		*v, *ok = intAt(in, i)
+		return false
+	}
+	*v, *ok = x, true
+	w.i = j
+	return true
+}
 
 func (w *walker) idFact(f *frame) {
 	if f.seen&sID == 0 {
