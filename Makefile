@@ -49,15 +49,18 @@ sdk/node_modules: sdk/package-lock.json
 	cd sdk && npm ci --no-audit --no-fund
 	touch $@
 
-## sdk: rebuild the browser SDK bundle (sdk/dist, embedded in the binary) from the lock file
+## sdk: rebuild the browser SDK bundle (sdk/dist) and the player bundle (internal/web/static/player.*) from the lock file
 sdk:
 	cd sdk && npm ci --no-audit --no-fund && npx tsc -p . && node build.mjs
+	sdk/node_modules/.bin/tsc -p player && node player/build.mjs
 	@gzip -9 -c sdk/dist/veil.js | wc -c | xargs echo "sdk/dist/veil.js gzip -9 bytes:"
 
-## sdk-check: type-check the SDK and check that sdk/dist is what the lock file builds
+## sdk-check: type-check the SDK and the player; check that sdk/dist and the player bundle are what the lock file builds
 sdk-check: sdk/node_modules
 	cd sdk && npx tsc -p .
 	@tmp=$$(mktemp -d) && (cd sdk && node build.mjs --out $$tmp) && diff -r $$tmp sdk/dist && rm -rf $$tmp && echo "sdk/dist is reproducible"
+	sdk/node_modules/.bin/tsc -p player
+	@tmp=$$(mktemp -d) && node player/build.mjs --out $$tmp && for f in player.js player.css; do cmp $$tmp/$$f internal/web/static/$$f || { echo "internal/web/static/$$f is stale: run node player/build.mjs"; exit 1; }; done && rm -rf $$tmp && echo "the player bundle is reproducible"
 
 $(VERSITYGW):
 	@echo "building versitygw $(VERSITYGW_VERSION) (S3-compatible test server; a few minutes the first time)"

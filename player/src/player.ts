@@ -57,7 +57,6 @@ class Player {
   private waiting = false; // played to the end of what has arrived
   private timer = 0;
   private seekTo = -1; // a ?t= not reached by the stream yet
-  private lastInteraction = 0;
   private dirty = false;
   private painted: () => void = () => {};
   /** resolves once the first frame is on screen (or after 3 s). */
@@ -189,7 +188,6 @@ class Player {
           this.counts.click++;
           this.moment(ev.timestamp, "click", "");
         }
-        if (d.source >= 1 && d.source <= 5 && d.source !== 1) this.lastInteraction = ev.timestamp;
         break;
       case 5: {
         const tag = String(d.tag || "");
