@@ -32,13 +32,15 @@ type Config struct {
 	Batch       int           // events per request (events mode)
 	EventSize   int           // approximate bytes per event (events mode)
 	SegmentKB   int           // rrweb JSON per segment, KB (replay mode)
-	Sessions    int           // sessions recording at once (replay mode; 0 = 2000)
+	Sessions    int           // sessions recording at once (replay mode; 0 = DefaultSessions)
 	AllowRemote bool          // permit a non-loopback target
 }
 
 // DefaultSessions is how many sessions replay mode keeps recording at
-// once: about what 400 segments/s means with the SDK's five-second flush.
-const DefaultSessions = 2000
+// once (a site with 100 segments/s at the SDK's five-second flush; every
+// session the run opens costs a store insert, so a larger pool needs a
+// longer run to reach steady state).
+const DefaultSessions = 500
 
 // Result summarises a run.
 type Result struct {
