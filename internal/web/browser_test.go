@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/scrub"
+	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/testenv"
 )
 
@@ -49,6 +52,7 @@ func requireChromium(t *testing.T) (node, chromium string) {
 
 type pageRun struct {
 	Error    string
+	Text     string // textContent of the page's "read" selector
 	Status   int
 	Headers  map[string]string
 	Requests []string
@@ -211,11 +215,25 @@ func TestDashboardScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Project rules and SDK defaults, as an administrator would set them.
+	actx := audit.WithActor(audit.NewContext(context.Background(), d.log), audit.Actor{Kind: audit.ActorSystem, ID: "test"})
+	svc := settings.New(d.db)
+	if _, err := svc.PutScrubRules(actx, d.project, scrub.Rules{Disabled: []string{scrub.DetIPv4, scrub.DetIPv6},
+		CustomRules: []scrub.CustomRule{{Name: "employee-id", Pattern: `EMP-\d{6}`}, {Name: "ticket", Pattern: `(?i)\bticket[ #]?\d{5,}\b`}},
+		SafeFields:  []string{"order_id"}, SensitiveFields: []string{"date_of_birth"}}); err != nil {
+		t.Fatal(err)
+	}
+	sdkSettings := veil.DefaultSDKSettings()
+	sdkSettings.MaskAllInputs, sdkSettings.Console, sdkSettings.SampleRate = true, veil.CaptureErrors, 0.5
+	if _, err := svc.PutSDK(actx, d.project, sdkSettings); err != nil {
+		t.Fatal(err)
+	}
 	res := runPlayer(t, d, "owner", []map[string]any{
 		{"name": "sessions", "path": base + "/sessions", "shot": "sessions.png"},
 		{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500}, // player.png: TestPlayerEndToEnd
 		{"name": "events", "path": base + "/events", "shot": "events.png"},
-		{"name": "settings", "path": base + "/settings", "shot": "settings.png"},
+		{"name": "settings", "path": base + "/settings", "shot": "settings.png", "fill": map[string]string{"#try-sample": trySample},
+			"select": map[string]string{"#try-format": "json"}, "click": "#try-run", "waitFor": "#try-result"},
 		{"name": "trust", "path": base + "/trust", "shot": "trust.png"},
 	})
 	for name, r := range res {
@@ -287,4 +305,23 @@ func TestPlayerProgressive(t *testing.T) {
 		t.Errorf("rebuilt %d elements", p.Elements)
 	}
 	t.Logf("time to first frame, 5,000 elements: %.0f ms", p.FirstFrameMs)
+}
+
+// trySample is pasted into the settings page's "try it" box.
+const trySample = `{"order_id":"A-1009","email":"jane.doe@example.com","note":"badge EMP-204519, ticket 48213","date_of_birth":"1984-02-29","ip":"10.2.3.4"}`
+
+// TestSettingsTryIt: the settings page's "try it" box works in a real
+// browser under the dashboard's CSP: the pasted sample is scrubbed with
+// the rules as edited (not yet saved) and the output and counts shown.
+func TestSettingsTryIt(t *testing.T) {
+	d := newDataEnv(t, testRecording)
+	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID
+	res := runPlayer(t, d, "member", []map[string]any{{"name": "settings", "path": base + "/settings",
+		"fill":   map[string]string{"#try-sample": trySample, "#rn-0": "employee-id", "#rp-0": `EMP-\d{6}`},
+		"select": map[string]string{"#try-format": "json"}, "click": "#try-run", "waitFor": "#try-result", "read": "#try-result"}})
+	r := res["settings"]
+	want := `{"order_id":"A-1009","email":"[Filtered]","note":"badge [Filtered], ticket 48213","date_of_birth":"1984-02-29","ip":"[Filtered]"}`
+	if r.Status != 200 || r.Error != "" || !strings.Contains(r.Text, want) || !strings.Contains(r.Text, "custom:employee-id: 1") || len(r.Console) > 0 {
+		t.Fatalf("try it: %d %s %q console %v", r.Status, r.Error, r.Text, r.Console)
+	}
 }

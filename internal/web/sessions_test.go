@@ -16,6 +16,7 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/server"
+	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/web"
 	"github.com/veil-privacy/veil/internal/webhook"
 )
@@ -107,6 +108,7 @@ func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 		Keys:     &provision.Service{Store: e.db, Master: d.master, Now: time.Now},
 		Webhooks: &webhook.Service{Store: e.db, Key: e.key, AllowPrivate: true},
 		Storage:  web.StorageInfo{Database: "SQLite, test", Blobs: "local directory, test"},
+		Settings: settings.New(e.db),
 	})
 	srv := server.New(server.Options{})
 	for _, rt := range e.h.Routes() {

@@ -117,6 +117,12 @@ try {
         await page.waitForTimeout(300);
       }
     }
+    // Form interaction before the screenshot: fill, select, click, wait, read.
+    for (const [sel, v] of Object.entries(p.fill || {})) await page.fill(sel, v);
+    for (const [sel, v] of Object.entries(p.select || {})) await page.selectOption(sel, v);
+    if (p.click) await page.click(p.click);
+    if (p.waitFor) await page.waitForSelector(p.waitFor, { state: "visible", timeout: 15000 });
+    if (p.read) r.text = await page.evaluate((sel) => document.querySelector(sel).textContent, p.read);
     if (cfg.shots && p.shot) await page.screenshot({ path: join(cfg.shots, p.shot), fullPage: true });
     current = null;
   }
