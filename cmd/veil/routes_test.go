@@ -25,6 +25,7 @@ func TestEveryRouteIsAccessTested(t *testing.T) {
 		ingest["POST /v1/"+k] = true
 		ingest["OPTIONS /v1/"+k] = true
 	}
+	ingest["GET /v1/sdk/config"] = true // the SDK's masking defaults: same key and origin checks
 	dashboard := map[string]bool{}
 	for _, r := range new(web.Handler).Routes() {
 		dashboard[r.Pattern] = true
