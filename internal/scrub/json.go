@@ -250,6 +250,12 @@ func (w *walker) value(cl keyClass) {
 	}
 	switch c := in[w.i]; {
 	case c == '"':
+		if cl == keyPlain {
+			if m := w.sc.vmemo.get(in, w.i+1); m != nil {
+				w.i += int(m.n) + 2 // a value scanned clean before
+				return
+			}
+		}
 		s, e, esc := w.str()
 		switch cl {
 		case keyPlain:
@@ -430,7 +436,10 @@ func (w *walker) plainString(s, e int, esc bool) {
 	if cacheable(src) {
 		var hit bool
 		if ent, hit = w.sc.vals.slot(src); hit {
-			return // seen before, nothing found
+			if !esc { // seen before, nothing found
+				w.sc.vmemo.put(w.in, s, e, 0)
+			}
+			return
 		}
 	}
 	out, changed := w.scrubString(src)

@@ -8,24 +8,34 @@ package scrub
 // for nearly every key. Entries are keyed by the key's first three input
 // bytes (for keys shorter than three, the bytes after them: `"` and `:`,
 // the same every time in compact JSON; other spacing only misses).
-type keyMemo [1 << memoBits][2]memoEntry
+type keyMemo struct {
+	sets [1 << memoBits][2]memoEntry
+	// hashMask selects the input bytes that pick the set: the first three
+	// for keys (a value follows within the word); the whole first word for
+	// values, which often share a prefix ("tile-1", "tile-2") and are
+	// followed by the same bytes where they repeat.
+	hashMask uint64
+}
 
 const memoBits = 9
 
 type memoEntry struct {
-	w0, w1 uint64 // the key's bytes, masked to n
-	n      uint8  // key length (1-16), 0 for an empty way
-	flags  uint8  // keyCache flags (class known and scanned)
-	id     rrKey  // what the key means to the rrweb walk
+	w     [4]uint64 // the key's bytes, masked to n
+	n     uint8     // key length (1-32), 0 for an empty way
+	flags uint8     // keyCache flags (class known and scanned)
+	id    rrKey     // what the key means to the rrweb walk
 }
 
-// maxMemoKey is the longest key memoised: two words.
-const maxMemoKey = 16
+// maxMemoKey is the longest key memoised: four words. The scanner keeps a
+// second memo of short string values known to be clean.
+const maxMemoKey = 32
 
 // lowMask keeps the low n bytes of a word (1 ≤ n ≤ 8).
 func lowMask(n int) uint64 { return ^uint64(0) >> (64 - 8*uint(n)) }
 
-func memoSet(x0 uint64) uint64 { return (x0 & 0xFFFFFF) * 0x9E3779B97F4A7C15 >> (64 - memoBits) }
+func (m *keyMemo) set(x0 uint64) *[2]memoEntry {
+	return &m.sets[(x0&m.hashMask)*0x9E3779B97F4A7C15>>(64-memoBits)]
+}
 
 // get returns the entry for the unescaped key starting at in[ks] (after
 // its opening quote), or nil.
@@ -34,7 +44,7 @@ func (m *keyMemo) get(in []byte, ks int) *memoEntry {
 		return nil
 	}
 	x0 := load64(in, ks)
-	set := &m[memoSet(x0)&(1<<memoBits-1)]
+	set := m.set(x0)
 	if e := &set[0]; e.matches(in, ks, x0) {
 		return e
 	}
@@ -45,14 +55,29 @@ func (m *keyMemo) get(in []byte, ks int) *memoEntry {
 }
 
 // matches reports whether e holds the key at in[ks:] whose first word is
-// x0 (the caller checked that 17 bytes are there).
+// x0 (the caller checked that 33 bytes are there).
 func (e *memoEntry) matches(in []byte, ks int, x0 uint64) bool {
 	n := int(e.n)
-	if n <= 8 {
-		if n == 0 || x0&lowMask(n) != e.w0 {
+	switch {
+	case n == 0:
+		return false
+	case n <= 8:
+		if x0&lowMask(n) != e.w[0] {
 			return false
 		}
-	} else if x0 != e.w0 || load64(in, ks+8)&lowMask(n-8) != e.w1 {
+	case x0 != e.w[0]:
+		return false
+	case n <= 16:
+		if load64(in, ks+8)&lowMask(n-8) != e.w[1] {
+			return false
+		}
+	case load64(in, ks+8) != e.w[1]:
+		return false
+	case n <= 24:
+		if load64(in, ks+16)&lowMask(n-16) != e.w[2] {
+			return false
+		}
+	case load64(in, ks+16) != e.w[2] || load64(in, ks+24)&lowMask(n-24) != e.w[3]:
 		return false
 	}
 	// The key's bytes hold no quote, so the next byte decides.
@@ -65,14 +90,14 @@ func (m *keyMemo) put(in []byte, ks, ke int, flags uint8) {
 	if n == 0 || n > maxMemoKey || ks+maxMemoKey+1 > len(in) {
 		return
 	}
-	x0 := load64(in, ks)
 	e := memoEntry{n: uint8(n), flags: flags, id: rrKeyOf(in[ks:ke])}
-	if n <= 8 {
-		e.w0 = x0 & lowMask(n)
-	} else {
-		e.w0, e.w1 = x0, load64(in, ks+8)&lowMask(n-8)
+	for k := 0; k*8 < n; k++ {
+		e.w[k] = load64(in, ks+8*k)
+		if r := n - 8*k; r < 8 {
+			e.w[k] &= lowMask(r)
+		}
 	}
-	set := &m[memoSet(x0)]
+	set := m.set(load64(in, ks))
 	set[1], set[0] = set[0], e
 }
 

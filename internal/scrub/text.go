@@ -58,7 +58,7 @@ type scanner struct {
 	// values scanned clean, apart so that a document's many unique values
 	// do not evict the few keys it repeats.
 	keys, vals *keyCache
-	memo       *keyMemo
+	memo, vmemo *keyMemo // keys; values scanned clean
 	b          []byte // the view being scanned
 	spans      []span
 	groups     []group
@@ -74,7 +74,7 @@ type scanner struct {
 }
 
 func newScanner(c *compiled) *scanner {
-	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), memo: new(keyMemo), counts: make([]int32, int(numBuiltin)+len(c.custom))}
+	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), memo: &keyMemo{hashMask: 0xFFFFFF}, vmemo: &keyMemo{hashMask: ^uint64(0)}, counts: make([]int32, int(numBuiltin)+len(c.custom))}
 }
 
 func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
