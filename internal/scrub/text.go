@@ -57,11 +57,11 @@ type scanner struct {
 	// keys caches field names (class, scanned clean); vals caches short
 	// values scanned clean, apart so that a document's many unique values
 	// do not evict the few keys it repeats.
-	keys, vals *keyCache
+	keys, vals  *keyCache
 	memo, vmemo *keyMemo // keys; values scanned clean
-	b          []byte // the view being scanned
-	spans      []span
-	groups     []group
+	b           []byte   // the view being scanned
+	spans       []span
+	groups      []group
 	// jwtFail is the end of the last JWT header run that failed; starts
 	// before it cannot succeed either (keeps JWT checks linear).
 	jwtFail int
