@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/veil-privacy/veil"
@@ -60,12 +61,16 @@ type sessionEndedData struct {
 
 // emitSessionsStartedTx writes session.started for each session in refs
 // (in CommitPack's transaction). Projects nobody subscribes to cost one
-// endpoint query per commit.
+// endpoint query per commit; subscribed ones one session query per
+// startedChunk sessions and one prepared insert per message.
 func (db *DB) emitSessionsStartedTx(ctx context.Context, tx *sql.Tx, refs []sessionRef) error {
 	if len(refs) == 0 {
 		return nil
 	}
 	o := db.newOutbox(tx)
+	defer o.close()
+	byProject := map[string][]string{}
+	var projects []string
 	for _, r := range refs {
 		ok, err := o.subscribed(ctx, r.projectID, eventSessionStarted)
 		if err != nil {
@@ -74,18 +79,51 @@ func (db *DB) emitSessionsStartedTx(ctx context.Context, tx *sql.Tx, refs []sess
 		if !ok {
 			continue
 		}
-		d := sessionStartedData{ProjectID: r.projectID, SessionID: r.id}
-		err = db.queryRow(ctx, tx, "SELECT first_seen, url_path, user_agent FROM sessions WHERE project_id = ? AND id = ?",
-			r.projectID, r.id).Scan(timeCol{&d.StartedAt}, &d.URLPath, &d.UserAgentFamily)
-		if err != nil {
-			return wrap("session.started: read session", err)
+		if byProject[r.projectID] == nil {
+			projects = append(projects, r.projectID)
 		}
-		if _, err := o.emit(ctx, veil.WebhookEvent{ProjectID: r.projectID, Type: eventSessionStarted, Data: d}); err != nil {
-			return err
+		byProject[r.projectID] = append(byProject[r.projectID], r.id)
+	}
+	if len(projects) == 0 {
+		return nil
+	}
+	if err := o.prepare(ctx); err != nil {
+		return err
+	}
+	for _, pid := range projects {
+		ids := byProject[pid]
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), startedChunk)]
+			ids = ids[len(chunk):]
+			args := []any{pid}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			rows, err := db.query(ctx, tx, "SELECT id, first_seen, url_path, user_agent FROM sessions WHERE project_id = ? AND id IN (?"+
+				strings.Repeat(", ?", len(chunk)-1)+") ORDER BY first_seen, id", args...)
+			if err != nil {
+				return wrap("session.started: read sessions", err)
+			}
+			list, err := collect(rows, func(s interface{ Scan(...any) error }) (sessionStartedData, error) {
+				d := sessionStartedData{ProjectID: pid}
+				return d, s.Scan(&d.SessionID, timeCol{&d.StartedAt}, &d.URLPath, &d.UserAgentFamily)
+			}, "session.started: read sessions")
+			if err != nil {
+				return err
+			}
+			for _, d := range list {
+				if _, err := o.emit(ctx, veil.WebhookEvent{ProjectID: pid, Type: eventSessionStarted, Data: d}); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
 }
+
+// startedChunk bounds the ids of one session query (SQLite allows 32766
+// parameters, Postgres 65535).
+const startedChunk = 500
 
 // EndIdleSessions closes up to limit open sessions none of whose segments
 // was stored after idleBefore: it sets their ended_at and writes
@@ -115,6 +153,12 @@ func (db *DB) EndIdleSessions(ctx context.Context, idleBefore time.Time, limit i
 			return err
 		}
 		o := db.newOutbox(tx)
+		defer o.close()
+		if len(list) > 1 {
+			if err := o.prepare(ctx); err != nil {
+				return err
+			}
+		}
 		for _, d := range list {
 			// Conditional again: a segment stored since the SELECT keeps
 			// the session open (Postgres re-checks after the row lock).

@@ -160,6 +160,23 @@ type outbox struct {
 	tx  *sql.Tx
 	now time.Time
 	eps map[string][]*veil.WebhookEndpoint
+	ins *sql.Stmt // insertMessageSQL, when prepared (batch emitters)
+}
+
+// prepare prepares the message insert for many emits; close releases it.
+func (o *outbox) prepare(ctx context.Context) error {
+	st, err := o.tx.PrepareContext(ctx, o.db.q(insertMessageSQL))
+	if err != nil {
+		return wrap("prepare webhook message insert", err)
+	}
+	o.ins = st
+	return nil
+}
+
+func (o *outbox) close() {
+	if o.ins != nil {
+		o.ins.Close()
+	}
 }
 
 func (db *DB) newOutbox(tx *sql.Tx) *outbox {
@@ -220,7 +237,13 @@ func (o *outbox) emit(ctx context.Context, ev veil.WebhookEvent) ([]string, erro
 			}
 		}
 		m := &veil.WebhookMessage{EndpointID: e.ID, ProjectID: e.ProjectID, EventType: ev.Type, Payload: body}
-		if err := o.db.insertMessage(ctx, o.tx, m, o.now); err != nil {
+		if o.ins != nil {
+			_, err = o.ins.ExecContext(ctx, o.db.messageArgs(m, o.now)...)
+			err = mapErr(err, "queue webhook message", "A webhook message with this id already exists.", "Webhook endpoint not found.")
+		} else {
+			err = o.db.insertMessage(ctx, o.tx, m, o.now)
+		}
+		if err != nil {
 			return nil, err
 		}
 		ids = append(ids, m.ID)
@@ -286,15 +309,21 @@ func (db *DB) CreateWebhookMessage(ctx context.Context, m *veil.WebhookMessage) 
 	return db.withTx(ctx, func(tx *sql.Tx) error { return db.insertMessage(ctx, tx, m, db.now()) })
 }
 
-func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *veil.WebhookMessage, now time.Time) error {
+const insertMessageSQL = `INSERT INTO webhook_messages (id, endpoint_id, project_id, event_type, payload, status,
+		attempts, tries, next_attempt_at, lease_holder, lease_until, last_status, last_error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, '', ?, 0, '', ?)`
+
+// messageArgs fills m's defaults and returns insertMessageSQL's arguments.
+func (db *DB) messageArgs(m *veil.WebhookMessage, now time.Time) []any {
 	if m.ID == "" {
 		m.ID = veil.NewID("msg")
 	}
 	m.Status, m.Attempts, m.Tries, m.CreatedAt, m.NextAttemptAt = veil.WebhookPending, 0, 0, now, now
-	_, err := db.exec(ctx, tx, `INSERT INTO webhook_messages (id, endpoint_id, project_id, event_type, payload, status,
-		attempts, tries, next_attempt_at, lease_holder, lease_until, last_status, last_error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, '', ?, 0, '', ?)`,
-		m.ID, m.EndpointID, m.ProjectID, m.EventType, []byte(m.Payload), m.Status, db.ts(now), db.ts(epoch), db.ts(now))
+	return []any{m.ID, m.EndpointID, m.ProjectID, m.EventType, []byte(m.Payload), m.Status, db.ts(now), db.ts(epoch), db.ts(now)}
+}
+
+func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *veil.WebhookMessage, now time.Time) error {
+	_, err := db.exec(ctx, tx, insertMessageSQL, db.messageArgs(m, now)...)
 	return mapErr(err, "queue webhook message", "A webhook message with this id already exists.", "Webhook endpoint not found.")
 }
 
