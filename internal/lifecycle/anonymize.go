@@ -121,7 +121,17 @@ func (a *Anonymizer) project(ctx context.Context, f *faker, p *veil.Project, res
 	}); err != nil {
 		return err
 	}
-	// Pass 2: the events, batch by batch, re-sealed with the new key.
+	// Pass 2: the events, batch by batch, re-sealed with the new key; the
+	// index rows are committed 100 batches at a time.
+	commit := &veil.PackCommit{NodeID: anonNode}
+	flush := func() error {
+		if len(commit.Batches) == 0 {
+			return nil
+		}
+		_, err := a.DstStore.CommitPack(ctx, commit)
+		commit = &veil.PackCommit{NodeID: anonNode}
+		return err
+	}
 	for bi, b := range batches {
 		var out []byte
 		err := a.eachEntry(ctx, k, b, func(entryID string, lines [][]byte) error {
@@ -154,15 +164,21 @@ func (a *Anonymizer) project(ctx context.Context, f *faker, p *veil.Project, res
 		if err := a.DstBlobs.Put(ctx, key, out); err != nil {
 			return err
 		}
-		if _, err := a.DstStore.CommitPack(ctx, &veil.PackCommit{NodeID: anonNode, Batches: []*veil.EventBatch{{ID: id, ProjectID: p.ID,
-			BlobKey: key, Count: b.Count, MinTime: b.MinTime, MaxTime: b.MaxTime, Bytes: int64(len(out))}}}); err != nil {
-			return err
+		commit.Batches = append(commit.Batches, &veil.EventBatch{ID: id, ProjectID: p.ID,
+			BlobKey: key, Count: b.Count, MinTime: b.MinTime, MaxTime: b.MaxTime, Bytes: int64(len(out))})
+		if len(commit.Batches) >= 100 {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		res.Batches++
 		res.Events += int64(b.Count)
 		if (bi+1)%500 == 0 {
 			a.progress("project %s: %d/%d event batches", p.ID, bi+1, len(batches))
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	return a.sessions(ctx, f, k, index, res)
 }
@@ -222,12 +238,41 @@ func (a *Anonymizer) eachMessage(ctx context.Context, k *keyPair, batches []*vei
 }
 
 // sessions copies every session of a project: segments opened with the
-// source session key, masked, sealed with a new session key, packed one
-// pack object per session.
+// source session key, masked, sealed with a new session key. Sessions are
+// written in groups (one pack object, one CreateSessions and one
+// CommitPack per group), so a large copy is not one transaction per row.
 func (a *Anonymizer) sessions(ctx context.Context, f *faker, k *keyPair, index map[string]string, res *AnonymizeResult) error {
 	list, err := a.SrcStore.ListSessionsSeenBefore(ctx, k.id, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1<<30)
 	if err != nil {
 		return err
+	}
+	var (
+		group   []*veil.Session
+		pack    bytes.Buffer
+		commit  = &veil.PackCommit{NodeID: anonNode}
+		packKey = fmt.Sprintf("p/%s/packs/%s", k.id, veil.NewID("pk"))
+	)
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		if pack.Len() > 0 {
+			if err := a.DstBlobs.Put(ctx, packKey, pack.Bytes()); err != nil {
+				return err
+			}
+		}
+		if err := a.DstStore.CreateSessions(ctx, group); err != nil {
+			return fmt.Errorf("create sessions: %w", err)
+		}
+		if len(commit.Segments) > 0 {
+			if _, err := a.DstStore.CommitPack(ctx, commit); err != nil {
+				return err
+			}
+		}
+		group, commit = nil, &veil.PackCommit{NodeID: anonNode}
+		pack.Reset()
+		packKey = fmt.Sprintf("p/%s/packs/%s", k.id, veil.NewID("pk"))
+		return nil
 	}
 	for si, s := range list {
 		if err := ctx.Err(); err != nil {
@@ -254,18 +299,12 @@ func (a *Anonymizer) sessions(ctx context.Context, f *faker, k *keyPair, index m
 		if s.URLPath != "" {
 			urlPath = f.URL(s.URLPath, mask)
 		}
-		ns := &veil.Session{ID: s.ID, ProjectID: k.id, WrappedKey: wrapped, UserIndex: userIndex, FirstSeen: s.FirstSeen,
-			LastSeen: s.LastSeen, URLPath: urlPath, UserAgent: s.UserAgent, Errors: s.Errors}
-		if err := a.DstStore.CreateSession(ctx, ns); err != nil {
-			return fmt.Errorf("session %s: %w", s.ID, err)
-		}
+		group = append(group, &veil.Session{ID: s.ID, ProjectID: k.id, WrappedKey: wrapped, UserIndex: userIndex, FirstSeen: s.FirstSeen,
+			LastSeen: s.LastSeen, URLPath: urlPath, UserAgent: s.UserAgent, Errors: s.Errors})
 		segs, err := a.SrcStore.ListSegments(ctx, k.id, s.ID)
 		if err != nil {
 			return err
 		}
-		var pack bytes.Buffer
-		commit := &veil.PackCommit{NodeID: anonNode}
-		packKey := fmt.Sprintf("p/%s/packs/%s", k.id, veil.NewID("pk"))
 		for _, sg := range segs {
 			sealed, err := a.SrcBlobs.GetRange(ctx, sg.BlobKey, sg.Offset, sg.Length)
 			if err != nil {
@@ -288,19 +327,16 @@ func (a *Anonymizer) sessions(ctx context.Context, f *faker, k *keyPair, index m
 				FirstTS: sg.FirstTS, LastTS: sg.LastTS, Events: sg.Events}})
 			pack.Write(out)
 		}
-		if len(commit.Segments) > 0 {
-			if err := a.DstBlobs.Put(ctx, packKey, pack.Bytes()); err != nil {
-				return err
-			}
-			if _, err := a.DstStore.CommitPack(ctx, commit); err != nil {
+		res.Sessions++
+		res.Segments += len(segs)
+		if len(group) >= 200 || pack.Len() >= 32<<20 {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
-		res.Sessions++
-		res.Segments += len(commit.Segments)
 		if (si+1)%200 == 0 {
 			a.progress("project %s: %d/%d sessions", k.id, si+1, len(list))
 		}
 	}
-	return nil
+	return flush()
 }

@@ -15,11 +15,15 @@ func TestFakes(t *testing.T) {
 		check    func(out string) bool
 	}{
 		{"mask keeps length and spaces", "Héllo  wörld\n", mask, func(o string) bool { return o == "*****  *****\n" }},
-		{"email", "Zelda@Example.com", f.String, func(o string) bool { return strings.HasSuffix(o, "@example.invalid") && o == f.Email("zelda@example.com") }},
+		{"email", "Zelda@Example.com", f.String, func(o string) bool {
+			return strings.HasSuffix(o, "@example.invalid") && o == f.Email("zelda@example.com")
+		}},
 		{"ipv4", "203.0.113.77", f.String, func(o string) bool { return strings.HasPrefix(o, "10.") }},
 		{"ipv6", "2001:db8::1", f.String, func(o string) bool { return strings.HasPrefix(o, "fd00::") }},
 		{"url keeps routes, fakes ids and known names", "https://shop.example.com/users/zelda/orders/12345?q=x#frag", func(s string) string { return f.URL(s, mask) },
-			func(o string) bool { return o == "https://shop.example.com/users/%2A%2A%2A%2A%2A/orders/%2A%2A%2A%2A%2A?q=%2A#****" }},
+			func(o string) bool {
+				return o == "https://shop.example.com/users/%2A%2A%2A%2A%2A/orders/%2A%2A%2A%2A%2A?q=%2A#****"
+			}},
 		{"text is consistent", "some note", f.String, func(o string) bool { return o == f.String("some note") && o != "some note" }},
 		{"id", "canary-1", f.ID, func(o string) bool { return strings.HasPrefix(o, "u-") && o != f.ID("canary-2") }},
 	}
