@@ -20,6 +20,7 @@ import (
 	"github.com/veil-privacy/veil/internal/events"
 	"github.com/veil-privacy/veil/internal/ingest"
 	"github.com/veil-privacy/veil/internal/scrub"
+	"github.com/veil-privacy/veil/internal/testenv"
 	"github.com/veil-privacy/veil/internal/wal"
 )
 
@@ -225,5 +226,28 @@ func TestAnonymize(t *testing.T) {
 	// The source is untouched.
 	if after := mustVeil(t, nil, "export", "events", "--project", pid, "--data", src).stdout; after != srcEvents {
 		t.Fatal("anonymize changed the source")
+	}
+}
+
+// TestAnonymizeFromPostgres copies a Postgres-backed installation into a
+// new embedded data directory.
+func TestAnonymizeFromPostgres(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	mustVeil(t, nil, "key", "generate-master", "--out", keyFile)
+	dir := t.TempDir()
+	dsn := testenv.Postgres(t)
+	r := recordDataOn(t, []string{"--data", dir, "--database", dsn, "--master-key-file", keyFile},
+		config.Config{Data: dir, Database: dsn, MasterKeyFile: keyFile})
+	to := filepath.Join(t.TempDir(), "staging")
+	mustVeil(t, nil, "anonymize", "--from", dir, "--from-database", dsn, "--from-master-key-file", keyFile, "--to", to)
+	evs := mustVeil(t, nil, "export", "events", "--project", r.project.ProjectID, "--data", to).stdout
+	if strings.Count(evs, "\n") != 4 || strings.Contains(evs, `"u-1"`) || strings.Contains(evs, "sku-") {
+		t.Fatalf("copied events:\n%s", evs)
+	}
+	for _, sid := range r.sessions {
+		rep := mustVeil(t, nil, "export", "replay", "--session", sid, "--project", r.project.ProjectID, "--data", to).stdout
+		if !strings.Contains(rep, `"marker":"`) || strings.Contains(rep, "m-"+sid) {
+			t.Fatalf("copied replay %s: %s", sid, rep)
+		}
 	}
 }
