@@ -86,6 +86,7 @@ func startWebhooks(ctx context.Context, st *storage, reg prometheus.Registerer, 
 		return
 	}
 	m := webhook.NewMetrics(reg)
+	webhook.RegisterBacklog(reg, st.db, time.Now)
 	allow := allowPrivateWebhooks(os.Getenv)
 	if allow {
 		log.Warn("webhooks may target private and loopback addresses (VEIL_WEBHOOK_ALLOW_PRIVATE)")

@@ -548,3 +548,11 @@ func (db *DB) DeleteWebhookMessagesBefore(ctx context.Context, before time.Time)
 	})
 	return int(n), wrap("delete old webhook messages", err)
 }
+
+// CountPendingWebhookMessages returns how many messages wait for delivery
+// (the outbox backlog, for a metric) and the creation time of the oldest.
+func (db *DB) CountPendingWebhookMessages(ctx context.Context) (n int, oldest *time.Time, err error) {
+	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*), MIN(created_at) FROM webhook_messages WHERE status = ?", veil.WebhookPending).
+		Scan(&n, nullTimeCol{&oldest})
+	return n, oldest, wrap("count pending webhook messages", err)
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/webhook"
@@ -164,5 +165,39 @@ func TestSessionStarted_NoSubscriberNoMessage(t *testing.T) {
 	e.pack(t, e.db, "ses-dddddddd", 0)
 	if got := e.outbox(t, ep.ID, webhook.SessionStarted); len(got) != 0 {
 		t.Fatalf("unsubscribed endpoint got %v", got)
+	}
+}
+
+// TestBacklogMetrics: the outbox backlog and its age are exported, and
+// drop to zero once delivered.
+func TestBacklogMetrics(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t, 200)
+	e.endpoint(t, rc.URL)
+	reg := prometheus.NewRegistry()
+	webhook.RegisterBacklog(reg, e.db, e.clk.Now)
+	gauge := func(name string) float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return 0
+	}
+	e.emit(t, webhook.Test)
+	e.emit(t, webhook.Test)
+	e.clk.Advance(90 * time.Second)
+	if n, age := gauge("veil_webhook_pending_messages"), gauge("veil_webhook_oldest_pending_seconds"); n != 2 || age != 90 {
+		t.Fatalf("pending %v, oldest %v s; want 2, 90", n, age)
+	}
+	runOnce(t, e.worker(true))
+	if n, age := gauge("veil_webhook_pending_messages"), gauge("veil_webhook_oldest_pending_seconds"); n != 0 || age != 0 {
+		t.Fatalf("after delivery: pending %v, oldest %v s", n, age)
 	}
 }

@@ -76,6 +76,39 @@ type Metrics struct {
 	latency  prometheus.Histogram
 }
 
+// Backlog reports the outbox backlog (store.DB implements it).
+type Backlog interface {
+	CountPendingWebhookMessages(ctx context.Context) (int, *time.Time, error)
+}
+
+// RegisterBacklog registers veil_webhook_pending_messages and
+// veil_webhook_oldest_pending_seconds on reg, read from b at each scrape
+// (a growing age means deliveries are stuck: alert on it).
+func RegisterBacklog(reg prometheus.Registerer, b Backlog, now func() time.Time) {
+	read := func() (int, *time.Time) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, oldest, err := b.CountPendingWebhookMessages(ctx)
+		if err != nil {
+			return -1, nil
+		}
+		return n, oldest
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "veil_webhook_pending_messages",
+			Help: "Webhook messages waiting for delivery (the outbox backlog; -1 if the store could not be read)."},
+			func() float64 { n, _ := read(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "veil_webhook_oldest_pending_seconds",
+			Help: "Age of the oldest webhook message waiting for delivery (0 when none)."},
+			func() float64 {
+				if _, oldest := read(); oldest != nil {
+					return now().Sub(*oldest).Seconds()
+				}
+				return 0
+			}),
+	)
+}
+
 // NewMetrics registers the webhook metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
