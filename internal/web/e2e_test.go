@@ -164,6 +164,7 @@ type e2eFrame struct {
 
 type e2eRun struct {
 	Error, SessionID, SessionURL, Copied, Dom string
+	Replay                                    string
 	SameSession, Listed                       bool
 	Requests, Console, Bodies, Failed         []string
 	Loaded, Playing, Faster, Ended, Linked    e2eState
@@ -239,7 +240,9 @@ func checkEndToEnd(t *testing.T, v *veilServer, run *e2eRun, typed []string) {
 			t.Errorf("timeline: %d %s markers, want at least %d (all: %v)", l.Marks[kind], kind, min, l.Marks)
 		}
 	}
-	if !strings.Contains(l.Moments, "Signed Up") || !strings.Contains(l.Moments, "/cart.html") {
+	// The SDK records "Signed Up" in the replay and the server adds the
+	// stored track message: one marker.
+	if l.Marks["k-custom"] != 1 || !strings.Contains(l.Moments, "Signed Up") || !strings.Contains(l.Moments, "/cart.html") {
 		t.Errorf("moments pane:\n%s", l.Moments)
 	}
 	if !strings.Contains(l.Console, "Payment failed (status 402)") {
@@ -294,7 +297,7 @@ func checkEndToEnd(t *testing.T, v *veilServer, run *e2eRun, typed []string) {
 		t.Errorf("typed inputs not shown as asterisks: %+v", run.FrameShot.Inputs)
 	}
 	hay := map[string]string{"page DOM": run.Dom, "replayed DOM": run.FrameEnd.HTML + run.FrameShot.HTML + fmt.Sprint(run.FrameEnd.Inputs, run.FrameShot.Inputs),
-		"responses": strings.Join(run.Bodies, "\n")}
+		"responses": strings.Join(run.Bodies, "\n"), "replay stream": run.Replay}
 	for where, s := range hay {
 		for _, secret := range typed {
 			for _, form := range []string{secret, strings.ToLower(secret)} {
@@ -304,8 +307,10 @@ func checkEndToEnd(t *testing.T, v *veilServer, run *e2eRun, typed []string) {
 			}
 		}
 	}
-	if len(run.Bodies) == 0 || !strings.Contains(strings.Join(run.Bodies, ""), "replay.ndjson") {
-		t.Error("no replay.ndjson response captured")
+	// The stream has "Signed Up" twice (the SDK's custom event in the
+	// recording, the stored track message after it); the timeline once.
+	if n := strings.Count(run.Replay, `"Signed Up"`); n != 2 || !strings.Contains(run.Replay, `"tag":"veil.track"`) {
+		t.Errorf("replay stream: %d × \"Signed Up\", %d bytes", n, len(run.Replay))
 	}
 	for _, u := range run.Requests {
 		if !strings.HasPrefix(u, v.base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {

@@ -196,14 +196,10 @@ class Player {
           if (typeof pl.userId === "string" && pl.userId) this.user = pl.userId;
           this.facts();
         } else if (tag === "veil.track") {
-          this.counts.custom++;
-          this.moment(ev.timestamp, "custom", String(pl.event || "").slice(0, 200));
-        } else if (/error/i.test(tag)) {
-          this.counts.error++;
-          this.moment(ev.timestamp, "error", tag.slice(0, 200));
+          const name = String(pl.event || "").slice(0, 200);
+          this.custom(ev.timestamp, /error/i.test(name) ? "error" : "custom", name);
         } else if (tag) {
-          this.counts.custom++;
-          this.moment(ev.timestamp, "custom", tag.slice(0, 200));
+          this.custom(ev.timestamp, /error/i.test(tag) ? "error" : "custom", tag.slice(0, 200));
         }
         break;
       }
@@ -227,6 +223,21 @@ class Player {
         break;
       }
     }
+  }
+
+  private customSeen: Record<string, number[]> = {};
+
+  /**
+   * custom records a custom event once: the SDK puts one in the recording
+   * per track() call and the server adds the stored track message too.
+   */
+  private custom(ts: number, kind: Kind, label: string): void {
+    const seen = (this.customSeen[kind + ":" + label] ||= []);
+    if (seen.some((t) => Math.abs(t - ts) < 3000)) return;
+    seen.push(ts);
+    if (kind === "error") this.counts.error++;
+    else this.counts.custom++;
+    this.moment(ts, kind, label);
   }
 
   private moment(ts: number, kind: Kind, label: string): void {

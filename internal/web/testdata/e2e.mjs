@@ -143,6 +143,9 @@ try {
   out.sessionURL = page.url();
   await waitPlayer(page);
   out.loaded = await state(page);
+  // The stream itself, as the player got it (responses read by the page
+  // are not available to the response hook above).
+  out.replay = await page.evaluate(() => fetch(document.getElementById("player").dataset.src).then((r) => r.text()));
   await page.click(".player-stage"); // focus outside any control
   await page.keyboard.press("Space");
   await sleep(1500);
