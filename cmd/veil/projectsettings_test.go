@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -78,5 +82,86 @@ func TestProjectRulesCLI(t *testing.T) {
 		if r := runVeil(t, env, args...); r.code != 0 || !strings.Contains(r.stdout, "--project") {
 			t.Errorf("%v: %d %q", args, r.code, r.stdout)
 		}
+	}
+}
+
+// TestProjectRulesEndToEnd runs the real binary: an event ingested before a
+// rule is saved through the management API keeps the matching text, one
+// ingested right after it does not; another tenant's project is 404; what
+// is checked is what `veil export events` reads back from storage.
+func TestProjectRulesEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VEIL_DATA": dir}
+	cmd, base, _, stderr := startServe(t, []string{"VEIL_DATA=" + dir}, "--demo")
+	var demo struct {
+		OrgID     string `json:"org_id"`
+		ProjectID string `json:"project_id"`
+		ServerKey string `json:"server_key"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if err != nil || json.Unmarshal(b, &demo) != nil {
+		t.Fatalf("demo credentials: %v %s", err, b)
+	}
+	tok := decode[struct{ Token string }](t, mustVeil(t, env, "token", "create", "--org", demo.OrgID, "--role", "admin", "--json").stdout).Token
+	other := decode[struct {
+		ProjectID string `json:"project_id"`
+	}](t, mustVeil(t, env, "project", "create", "--org", "other", "--name", "theirs", "--json").stdout).ProjectID
+
+	track := func(id string) {
+		t.Helper()
+		body := `{"type":"track","event":"Badge","userId":"u1","messageId":"` + id + `","properties":{"note":"badge EMP-123456"}}`
+		req, _ := http.NewRequest("POST", base+"/v1/track", strings.NewReader(body))
+		req.SetBasicAuth(demo.ServerKey, "")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("track %s: %v %v", id, err, resp)
+		}
+		resp.Body.Close()
+	}
+	api := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	track("before")
+	rules := `{"custom_rules":[{"name":"employee-id","pattern":"EMP-\\d{6}"}]}`
+	if code, body := api("PUT", "/api/v1/orgs/"+demo.OrgID+"/projects/"+demo.ProjectID+"/scrub-rules", `{"custom_rules":[{"name":"x","pattern":"EMP-("}]}`); code != 400 || !strings.Contains(body, `custom_rules[0] \"x\": pattern is not valid Go RE2 syntax`) {
+		t.Fatalf("invalid rules: %d %s", code, body)
+	}
+	if code, body := api("PUT", "/api/v1/orgs/"+demo.OrgID+"/projects/"+other+"/scrub-rules", rules); code != 404 {
+		t.Fatalf("another tenant's project: %d %s", code, body)
+	}
+	if code, body := api("PUT", "/api/v1/orgs/"+demo.OrgID+"/projects/"+demo.ProjectID+"/scrub-rules", rules); code != 200 {
+		t.Fatalf("save rules: %d %s", code, body)
+	}
+	track("after")
+
+	cmd.Process.Signal(syscall.SIGTERM) // the packer stores what the log holds
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+	out := mustVeil(t, env, "export", "events", "--project", demo.ProjectID).stdout
+	notes := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct {
+			MessageID  string            `json:"messageId"`
+			Properties map[string]string `json:"properties"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.MessageID != "" {
+			notes[m.MessageID] = m.Properties["note"]
+		}
+	}
+	if notes["before"] != "badge EMP-123456" || notes["after"] != "badge [Filtered]" {
+		t.Fatalf("stored notes %v; want the rule applied from the request after it was saved\n%s", notes, out)
 	}
 }
