@@ -118,19 +118,19 @@ const (
 // frame collects the facts of one rrweb object, first occurrence of each
 // key only (as a reader that looks a key up would see them).
 type frame struct {
-	kind, fam  uint8
-	seen       uint8
-	typOK      bool
-	idOK       bool
-	srcOK      bool
-	tagForm    bool
-	attrsObj   bool
-	attrsDone  bool // the first attributes object closed: its facts are final
-	attrsSens  bool // it marks a password or card input
-	attrSeen   uint8
-	typ, id    int64
-	src        int64
-	pend, snap int // this frame's pendings start at w.rr.pend[pend]
+	kind, fam uint8
+	seen      uint8
+	typOK     bool
+	idOK      bool
+	srcOK     bool
+	tagForm   bool
+	attrsObj  bool
+	attrsDone bool // the first attributes object closed: its facts are final
+	attrsSens bool // it marks a password or card input
+	attrSeen  uint8
+	typ, id   int64
+	src       int64
+	pend      int // this frame's pendings start at w.rr.pend[pend]
 }
 
 const (
