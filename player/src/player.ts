@@ -86,6 +86,7 @@ class Player {
   // Facts for the metadata panel.
   private pages: string[] = [];
   private user = "";
+  private readonly userFact: string; // the server's "identified" or "not identified"
   private counts = { click: 0, error: 0, net: 0, custom: 0, nav: 0 };
 
   constructor(readonly root: HTMLElement) {
@@ -105,6 +106,7 @@ class Player {
     this.netPane = new Pane(q(root, ".player-network"), q(root, ".count-network"));
     this.moments = new Pane(q(root, ".player-moments"), q(root, ".count-moments"));
     this.expected = Number(root.dataset.durationMs || 0);
+    this.userFact = (root.querySelector(".meta-user") || { textContent: "" }).textContent || "";
     this.seekTo = parseT(new URLSearchParams(location.search).get("t"));
   }
 
@@ -252,7 +254,7 @@ class Player {
       const e = this.root.querySelector(sel);
       if (e) e.textContent = v;
     };
-    set(".meta-user", this.user || "not identified");
+    set(".meta-user", this.user || this.userFact);
     set(".meta-pages", this.pages.length ? this.pages.slice(0, 20).join(", ") + (this.pages.length > 20 ? " …" : "") : "—");
     const c = this.counts;
     const n = (k: number, one: string, many: string) => k + " " + (k === 1 ? one : many);
