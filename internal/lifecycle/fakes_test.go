@@ -87,3 +87,36 @@ func FuzzReplayMask(f *testing.F) {
 		}
 	})
 }
+
+func TestReplayMaskRules(t *testing.T) {
+	tests := []struct {
+		name, in string
+		keep     []string
+	}{
+		{"text node", `[{"type":2,"data":{"node":{"type":3,"id":1,"textContent":"secret words"}}}]`, []string{`"textContent":"****** *****"`}},
+		{"css kept", `[{"type":2,"data":{"node":{"type":2,"tagName":"style","childNodes":[{"type":3,"textContent":"p{color:red}"}]}}}]`, []string{"p{color:red}"}},
+		{"doctype kept", `[{"type":2,"data":{"node":{"type":1,"name":"html","publicId":"","systemId":""}}}]`, []string{`"name":"html"`}},
+		{"doctype-shaped payload masked", `[{"type":5,"data":{"tag":"t","payload":{"type":1,"name":"secret"}}}]`, []string{`"tag":"t"`}},
+		{"attributes", `[{"type":2,"data":{"node":{"type":2,"tagName":"a","attributes":{"class":"btn","title":"secret","href":"https://x.example/a/secret9?k=secret","rr_dataURL":"data:secret"}}}}]`,
+			[]string{`"class":"btn"`, `"tagName":"a"`, "https://x.example/a/"}},
+		{"input and console", `[{"type":3,"data":{"source":5,"text":"secret"}},{"type":6,"data":{"plugin":"rrweb/console@1","payload":{"level":"warn","payload":["secret"]}}}]`,
+			[]string{`"level":"warn"`, `"plugin":"rrweb/console@1"`}},
+		{"stylesheet rule kept", `[{"type":3,"data":{"source":8,"adds":[{"rule":"a{color:red}","index":0}]}}]`, []string{"a{color:red}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := newFaker().Replay([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(out), "secret") {
+				t.Fatalf("secret kept: %s", out)
+			}
+			for _, k := range tt.keep {
+				if !strings.Contains(string(out), k) {
+					t.Fatalf("%s lost: %s", k, out)
+				}
+			}
+		})
+	}
+}

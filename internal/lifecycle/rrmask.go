@@ -16,6 +16,7 @@ import (
 var rrKeep = map[string]bool{
 	"tagName": true, "plugin": true, "level": true, "tag": true, "publicId": true, "systemId": true,
 	"initiatorType": true, "method": true, "trigger": true,
+	"rule": true, "property": true, // CSSOM mutations: style sheet rules and property names (CSS, not page text)
 }
 
 // rrURL are object keys holding URLs.
@@ -83,8 +84,15 @@ func (f *faker) rrValue(key string, v any, style bool) any {
 		if tn, _ := x["tagName"].(string); strings.EqualFold(tn, "style") {
 			style = true
 		}
-		if t, ok := x["type"].(json.Number); ok && t.String() == "1" && x["name"] != nil { // doctype
-			return x
+		if t, ok := x["type"].(json.Number); ok && t.String() == "1" { // a doctype node: <!DOCTYPE html>
+			if n, _ := x["name"].(string); strings.EqualFold(n, "html") {
+				for k, e := range x {
+					if k != "name" && k != "publicId" && k != "systemId" {
+						x[k] = f.rrValue(k, e, style)
+					}
+				}
+				return x
+			}
 		}
 		for k, e := range x {
 			if k == "attributes" {
