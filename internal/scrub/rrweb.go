@@ -482,9 +482,12 @@ func (w *walker) intMember(v *int64, ok *bool) bool {
 	in, i := w.in, w.i
 	var x int64
 	j := i
-	for j < len(in) && isDigit(in[j]) && x <= 1<<50 {
-		x = x*10 + int64(in[j]-'0')
-		j++
+	for ; j < len(in); j++ { // more than 12 digits are not taken below
+		d := in[j] - '0'
+		if d > 9 {
+			break
+		}
+		x = x*10 + int64(d)
 	}
 	if j == i || j-i > 12 || j < len(in) && (isDigit(in[j]) || in[j] == '.' || in[j] == 'e' || in[j] == 'E') ||
 		in[i] == '0' && j > i+1 || len(w.s.c.safePaths) > 0 || w.s.c.schemaOverride {
