@@ -174,10 +174,24 @@ func runRetentionSet(ctx context.Context, c *cli, args []string) error {
 	if r.EventDays, err = parseDays("events-days", *evs, r.EventDays); err != nil {
 		return err
 	}
-	if *dry {
-		if *project == "" {
-			return usagef("retention set: --dry-run needs --project")
+	if *dry && *project == "" {
+		imp, err := svc.ProposeRetention(ctx, r)
+		if err != nil {
+			return fmt.Errorf("retention set: %w", userErr(err))
 		}
+		if *asJSON {
+			return json.NewEncoder(c.stdout).Encode(imp)
+		}
+		for _, pv := range imp.Projects {
+			if err := printPreview(c, pv, false, "dry run, nothing stored: "); err != nil {
+				return err
+			}
+		}
+		t := imp.Total
+		fmt.Fprintf(c.stdout, "in total: %d session(s), %d event batch(es) with %d event(s) in %d project(s)\n", t.Sessions, t.EventBatches, t.Events, len(imp.Projects))
+		return nil
+	}
+	if *dry {
 		pol, err := svc.Policy(ctx, *project)
 		if err != nil {
 			return err

@@ -144,6 +144,10 @@ func TestRetentionCLI(t *testing.T) {
 	if res := runVeil(t, nil, append([]string{"retention", "set", "--project", pid, "--replays-days", "-4"}, d...)...); res.code != 2 {
 		t.Fatalf("negative days: %d %s", res.code, res.stderr)
 	}
+	odry := mustVeil(t, nil, append([]string{"retention", "set", "--org", r.project.OrgID, "--replays-days", "30", "--dry-run"}, d...)...)
+	if !strings.Contains(odry.stdout, "dry run") || !strings.Contains(odry.stdout, "in total: 0 session(s)") || !strings.Contains(odry.stdout, "replays kept 30 day(s) (org)") {
+		t.Fatalf("org dry run: %s", odry.stdout)
+	}
 	mustVeil(t, nil, append([]string{"retention", "set", "--org", r.project.OrgID, "--replays-days", "30"}, d...)...)
 	mustVeil(t, nil, append([]string{"retention", "set", "--project", pid, "--events-days", "7"}, d...)...)
 	pv := decode[map[string]any](t, mustVeil(t, nil, append([]string{"retention", "show", "--project", pid, "--json"}, d...)...).stdout)
