@@ -43,6 +43,9 @@ func FuzzSummarize(f *testing.F) {
 	f.Add([]byte(`[{"type":"2","timestamp":1e3}]`))
 	f.Add([]byte(`[{"a":"\"]}"}]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if ev, meta, err := splitReplayBody(b); err == nil && len(ev)+len(meta) > len(b) {
+			t.Fatalf("split %d bytes into %d+%d", len(b), len(ev), len(meta))
+		}
 		n := 0
 		err := scanEvents(b, func(*rrwebEvent) error {
 			n++

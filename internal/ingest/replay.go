@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,12 +113,16 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	}
 	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
 	var rb replayBody
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		rb.Events = trimmed
-	} else if err := json.Unmarshal(body, &rb); err != nil {
+	events, metaJSON, err := splitReplayBody(body)
+	if err != nil {
 		return p, veil.Errorf(veil.EINVALID, "Replay body must be a JSON array of rrweb events or {\"events\":[…],\"meta\":{…}}.")
 	}
+	if len(metaJSON) > 0 {
+		if err := json.Unmarshal(metaJSON, &rb.Meta); err != nil {
+			return p, veil.Errorf(veil.EINVALID, "Replay body's meta must be an object: {\"url\":…,\"userId\":…}.")
+		}
+	}
+	rb.Events = events
 	if len(rb.Events) == 0 || rb.Events[0] != '[' {
 		return p, veil.Errorf(veil.EINVALID, "Replay body has no events array.")
 	}

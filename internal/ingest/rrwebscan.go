@@ -181,6 +181,46 @@ func eachMember(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 	}
 }
 
+// splitReplayBody finds the events array and the meta object of a replay
+// upload, without decoding either: the SDK sends
+// {"events":[…],"meta":{…}}, and a bare array of events is accepted too.
+// events (nil if absent) and meta (nil if absent) alias b. The events
+// array is only delimited here; the scrubber validates it. A repeated key
+// keeps its last value, as encoding/json does.
+func splitReplayBody(b []byte) (events, meta []byte, err error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) {
+		return nil, nil, errScan
+	}
+	var end int
+	switch b[i] {
+	case '[':
+		if end, err = skipContainer(b, i); err != nil {
+			return nil, nil, err
+		}
+		events = b[i:end]
+	case '{':
+		end, err = eachMember(b, i, func(key, val []byte) error {
+			switch string(key) {
+			case "events":
+				events = val
+			case "meta":
+				meta = val
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, errScan
+	}
+	if skipSpace(b, end) != len(b) {
+		return nil, nil, errScan // trailing bytes
+	}
+	return events, meta, nil
+}
+
 // scanEvents calls fn with the summary fields of each event of the JSON
 // array b. Each event's members are read in one pass that also finds the
 // event's end, so no byte is skipped twice. An element that is not an

@@ -79,3 +79,26 @@ func TestScanEventsRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitReplayBody: the events array and meta object are found in both
+// accepted shapes; anything else is refused.
+func TestSplitReplayBody(t *testing.T) {
+	tests := []struct {
+		in, events, meta string
+		ok               bool
+	}{
+		{in: ` [{"type":3}] `, events: `[{"type":3}]`, ok: true},
+		{in: `{"events":[{"type":3,"data":{"s":"]}"}}],"meta":{"url":"https://a.example/p"}}`, events: `[{"type":3,"data":{"s":"]}"}}]`, meta: `{"url":"https://a.example/p"}`, ok: true},
+		{in: `{"meta":{"userId":"u"},"sdk":"1.0","events":[]}`, events: `[]`, meta: `{"userId":"u"}`, ok: true},
+		{in: `{"events":[1],"events":[2]}`, events: `[2]`, ok: true}, // last wins, as encoding/json
+		{in: `{"meta":{}}`, meta: `{}`, ok: true},       // no events: the handler refuses it
+		{in: `{"events":"x"}`, events: `"x"`, ok: true}, // not an array: the handler refuses it
+		{in: `[1] x`}, {in: `{"events":[]} {}`}, {in: `{"events":[}`}, {in: `"events"`}, {in: ``}, {in: `{"events" []}`},
+	}
+	for _, tt := range tests {
+		ev, meta, err := splitReplayBody([]byte(tt.in))
+		if (err == nil) != tt.ok || string(ev) != tt.events || string(meta) != tt.meta {
+			t.Errorf("splitReplayBody(%q) = %q, %q, %v; want %q, %q, ok=%v", tt.in, ev, meta, err, tt.events, tt.meta, tt.ok)
+		}
+	}
+}

@@ -13,15 +13,17 @@ import (
 )
 
 // BenchmarkReplayStages measures each CPU stage of a replay upload on one
-// core, on the load generator's segment (~36 KB of rrweb JSON, ~4 KB
-// gzip): bounded gunzip, scrubbing, the summary scan, sealing the segment
-// and its meta, and all of them in a row (what one request costs before
-// the log's write). MB/s are of rrweb JSON.
+// core, on the load generator's upload (~36 KB of rrweb JSON in the SDK's
+// {"events":[…],"meta":{…}}, ~4 KB gzip): bounded gunzip, finding the
+// events and meta, scrubbing, the summary scan, sealing the segment and
+// its meta, and all of them in a row (what one request costs before the
+// log's write). MB/s are of rrweb JSON.
 func BenchmarkReplayStages(b *testing.B) {
 	plain := loadgen.SyntheticSegment(32<<10, 1)
+	upload := loadgen.SDKBody(plain) // what the SDK posts: {"events":[…],"meta":{…}}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(plain)
+	zw.Write(upload)
 	zw.Close()
 	h := New(Options{Scrubber: scrub.MustNew(DefaultScrubRules())})
 	dek, sk := keyring.NewDataKey(), keyring.NewDataKey()
@@ -55,6 +57,16 @@ func BenchmarkReplayStages(b *testing.B) {
 			}
 			releaseBody(body)
 		}},
+		{"split", func(b *testing.B) {
+			ev, mj, err := splitReplayBody(upload)
+			if err != nil || len(ev) != len(plain) {
+				b.Fatal(err)
+			}
+			var rb replayBody
+			if err := json.Unmarshal(mj, &rb.Meta); err != nil {
+				b.Fatal(err)
+			}
+		}},
 		{"scrub", func(b *testing.B) {
 			if _, _, err := h.opts.Scrubber.RRWeb(plain); err != nil {
 				b.Fatal(err)
@@ -80,11 +92,19 @@ func BenchmarkReplayStages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, _, err := h.opts.Scrubber.RRWeb(body)
+			ev, mj, err := splitReplayBody(body)
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := h.summarize(h.opts.Scrubber, c, "", "Mozilla/5.0 Chrome/131.0")
+			var rb replayBody
+			if err := json.Unmarshal(mj, &rb.Meta); err != nil {
+				b.Fatal(err)
+			}
+			c, _, err := h.opts.Scrubber.RRWeb(ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := h.summarize(h.opts.Scrubber, c, rb.Meta.URL, "Mozilla/5.0 Chrome/131.0")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -92,7 +112,7 @@ func BenchmarkReplayStages(b *testing.B) {
 			if rec.body, err = sk.SealFast(c, aad); err != nil {
 				b.Fatal(err)
 			}
-			mj, _ := json.Marshal(m)
+			mj, _ = json.Marshal(m)
 			if rec.meta, err = dek.SealFast(mj, maad); err != nil {
 				b.Fatal(err)
 			}

@@ -59,7 +59,7 @@ func newReplayGen(kb, sessions int) func(int, int64) ([]byte, string, bool, int,
 	plain := SyntheticSegment(kb<<10, 1)
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-	zw.Write(plain)
+	zw.Write(SDKBody(plain))
 	zw.Close()
 	body := gz.Bytes()
 	run := rand.Uint64()
@@ -72,6 +72,15 @@ func newReplayGen(kb, sessions int) func(int, int64) ([]byte, string, bool, int,
 			strconv.FormatInt(k/segmentsPerSession, 10) + "&seq=" + strconv.FormatInt(k%segmentsPerSession, 10)
 		return body, path, true, 0, len(plain)
 	}
+}
+
+// SDKBody wraps rrweb events the way the browser SDK uploads them:
+// {"events":[…],"meta":{"url":…,"sdk":…}}.
+func SDKBody(events []byte) []byte {
+	b := make([]byte, 0, len(events)+96)
+	b = append(b, `{"events":`...)
+	b = append(b, events...)
+	return append(b, `,"meta":{"url":"https://app.example.com/dashboard?tab=1","sdk":"veil-bench"}}`...)
 }
 
 // segmentsPerSession is how many segments a generated session sends.
