@@ -72,3 +72,47 @@ func mustDest(t *testing.T, e *env) *store.Destination {
 	}
 	return ds[0]
 }
+
+// TestBatches: with more idle sessions than one run takes, later runs
+// take the rest (the enqueue watermark skips none), and a session that
+// gets new segments while its part 1 is still pending gets part 2.
+func TestBatches(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.svc.Batch = 2
+	priv, pub := clientKey(t)
+	srv := newSFTPServer(t, pub)
+	if _, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeDoNotStore, priv, "")); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"ses_batch_1", "ses_batch_2", "ses_batch_3", "ses_batch_4", "ses_batch_5"}
+	for _, sid := range ids {
+		e.replay(sid, 0)
+		e.pack()
+		e.clock.Advance(time.Second)
+	}
+	e.clock.Advance(time.Hour)
+	srv.stop() // part 1 of everything stays pending
+	for range 3 {
+		e.run()
+	}
+	e.replay("ses_batch_1", 1) // new data while part 1 is pending
+	e.pack()
+	e.clock.Advance(time.Hour)
+	srv.restart()
+	total := destination.RunResult{}
+	for range 10 {
+		e.clock.Advance(2 * time.Hour)
+		r := e.run()
+		total.Pushed += r.Pushed
+		total.Deleted += r.Deleted
+	}
+	if total.Pushed != 6 || total.Deleted != 5 {
+		t.Fatalf("pushed %d parts and deleted %d sessions, want 6 and 5", total.Pushed, total.Deleted)
+	}
+	for _, sid := range ids {
+		if _, err := e.replayText(sid); err == nil {
+			t.Fatalf("%s still stored", sid)
+		}
+	}
+}

@@ -141,27 +141,48 @@ func (db *DB) DestinationPushStats(ctx context.Context, id string) (*PushStats, 
 }
 
 // lastPacked is, per session of a project, when its newest segment was
-// packed (segments.created_at, the server's clock).
-const lastPacked = `(SELECT session_id, MAX(created_at) AS upto FROM segments WHERE project_id = ? GROUP BY session_id)`
+// packed (segments.created_at, the server's clock). The second parameter
+// limits it to sessions with a segment packed since then.
+const lastPacked = `(SELECT session_id, MAX(created_at) AS upto FROM segments WHERE project_id = ? AND created_at >= ?
+	GROUP BY session_id)`
+
+// clockSlack is how far behind another node's clock may be: segments it
+// packs are looked for this long before a destination's watermark.
+const clockSlack = 10 * time.Minute
 
 // EnqueuePushes adds a pending push for up to limit sessions of d's
 // project that have segments packed after what d already has (or will
 // have) and none packed at or after cutoff: the sessions idle since
 // cutoff. Each new row covers the segments packed after the previous
-// part's Upto and is due at now. It returns how many rows it added.
+// part's Upto (the previous part may still be pending: parts are
+// independent objects) and is due at now. It returns how many rows it
+// added.
 func (db *DB) EnqueuePushes(ctx context.Context, d *Destination, cutoff, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	added := 0
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// Sessions are enqueued in order of their newest segment, so every
+		// session whose newest segment is older than the destination's
+		// newest enqueued one (its watermark) has been enqueued: only
+		// segments packed since then need grouping.
+		var mark *time.Time
+		if err := db.queryRow(ctx, tx, "SELECT MAX(upto_ts) FROM destination_pushes WHERE destination_id = ?", d.ID).
+			Scan(nullTimeCol{&mark}); err != nil {
+			return wrap("read push watermark", err)
+		}
+		since := epoch
+		if mark != nil {
+			since = mark.Add(-clockSlack)
+		}
 		rows, err := db.query(ctx, tx, `SELECT m.session_id, m.upto,
 			(SELECT MAX(p.upto_ts) FROM destination_pushes p WHERE p.destination_id = ? AND p.session_id = m.session_id),
 			(SELECT COALESCE(MAX(p.part), 0) FROM destination_pushes p WHERE p.destination_id = ? AND p.session_id = m.session_id)
 			FROM `+lastPacked+` m WHERE m.upto < ? AND NOT EXISTS (SELECT 1 FROM destination_pushes p
-				WHERE p.destination_id = ? AND p.session_id = m.session_id AND (p.state = ? OR p.upto_ts >= m.upto))
+				WHERE p.destination_id = ? AND p.session_id = m.session_id AND p.upto_ts >= m.upto)
 			ORDER BY m.upto, m.session_id LIMIT ?`,
-			d.ID, d.ID, d.ProjectID, db.ts(cutoff), d.ID, PushPending, limit)
+			d.ID, d.ID, d.ProjectID, db.ts(since), db.ts(cutoff), d.ID, limit)
 		if err != nil {
 			return wrap("list sessions to push", err)
 		}
@@ -331,7 +352,7 @@ func (db *DB) ListFullyPushedSessions(ctx context.Context, projectID string, lim
 		AND NOT EXISTS (SELECT 1 FROM destinations d WHERE d.project_id = ? AND NOT EXISTS (
 			SELECT 1 FROM destination_pushes p WHERE p.destination_id = d.id AND p.session_id = m.session_id
 			AND p.state = ? AND p.upto_ts >= m.upto))
-		ORDER BY m.upto, m.session_id LIMIT ?`, projectID, projectID, projectID, PushDone, limit)
+		ORDER BY m.upto, m.session_id LIMIT ?`, projectID, db.ts(epoch), projectID, projectID, PushDone, limit)
 	if err != nil {
 		return nil, wrap("list pushed sessions", err)
 	}

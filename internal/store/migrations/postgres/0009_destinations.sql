@@ -40,3 +40,5 @@ CREATE TABLE destination_pushes (
 );
 CREATE INDEX destination_pushes_session ON destination_pushes (project_id, session_id);
 CREATE INDEX destination_pushes_due ON destination_pushes (destination_id, state, next_attempt_at);
+-- The push job looks for sessions by when their segments were packed.
+CREATE INDEX segments_project_created ON segments (project_id, created_at);
