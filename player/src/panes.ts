@@ -153,10 +153,10 @@ export function netRecords(plugin: string, payload: any): Net[] {
   return [one(payload)];
 }
 
+/** shortURL is a URL's path, for the pane (the whole URL is the entry's title). */
 export function shortURL(u: string): string {
   try {
-    const x = new URL(u);
-    return decodeURIComponent(x.host) + x.pathname;
+    return new URL(u).pathname || "/";
   } catch (_) {
     return u;
   }
@@ -186,7 +186,7 @@ export function netItem(t: string, n: Net): HTMLElement {
     el("span", "url", shortURL(n.url)),
     el("span", "dur", n.duration + " ms"),
   );
-  li.title = n.method + " " + n.url;
+  li.title = n.method + " " + n.url + (n.status ? " → " + n.status : " (failed)");
   return li;
 }
 
