@@ -2,7 +2,11 @@ package web
 
 import (
 	"context"
+	"embed"
+	"fmt"
+	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/veil-privacy/veil/internal/store"
 )
@@ -32,4 +36,52 @@ func (h *Handler) sessionStub(r *http.Request, projectID, sessionID string) ([]*
 		}
 	}
 	return done, nil
+}
+
+// destinationStore lists a project's destinations for the settings page.
+type destinationStore interface {
+	ListDestinations(ctx context.Context, projectID string) ([]*store.Destination, error)
+	DestinationPushStats(ctx context.Context, id string) (*store.PushStats, error)
+}
+
+//go:embed templates/destinations/*.html
+var destinationFS embed.FS
+
+var destinationTmpl = template.Must(template.New("").ParseFS(destinationFS, "templates/destinations/*.html"))
+
+// destinationsSection renders the project settings page's "Destinations"
+// section (read-only): each destination's mode, push counts and alert.
+// Empty when the store has no destinations.
+func (h *Handler) destinationsSection(r *http.Request, projectID string) (template.HTML, error) {
+	ds, ok := h.o.Store.(destinationStore)
+	if !ok {
+		return "", nil
+	}
+	list, err := ds.ListDestinations(r.Context(), projectID)
+	if err != nil {
+		return "", err
+	}
+	type item struct {
+		D     *store.Destination
+		Stats *store.PushStats
+	}
+	data := struct {
+		Items  []item
+		Alerts int
+	}{}
+	for _, d := range list {
+		st, err := ds.DestinationPushStats(r.Context(), d.ID)
+		if err != nil {
+			return "", err
+		}
+		data.Items = append(data.Items, item{d, st})
+		if d.Alert != "" {
+			data.Alerts++
+		}
+	}
+	var b strings.Builder
+	if err := destinationTmpl.ExecuteTemplate(&b, "destinations", data); err != nil {
+		return "", fmt.Errorf("render destinations: %w", err)
+	}
+	return template.HTML(b.String()), nil
 }

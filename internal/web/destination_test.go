@@ -38,6 +38,17 @@ func TestSessionPageShowsPushStub(t *testing.T) {
 			t.Fatalf("due: %v %v", due, err)
 		}
 		p := due[0]
+		if x.p == le.pa {
+			// A failing destination shows its alert on the settings page.
+			alerted, err := le.db.FailPush(ctx, p, "unreachable", later, 1, veil.WebhookEvent{ProjectID: x.p.ID, Type: "destination.failed", Data: map[string]string{}})
+			if err != nil || !alerted {
+				t.Fatalf("FailPush: %v %v", alerted, err)
+			}
+			_, body := le.login("member").get("/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/settings")
+			if !strings.Contains(body, "ALERT: unreachable") || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, d.ID) {
+				t.Fatalf("settings page without the destination alert:\n%s", body)
+			}
+		}
 		p.Location, p.Prefix, p.SHA256, p.Bytes = "s3://acme-replays/veil/", x.p.ID+"/2026/11/23/"+x.s.ID+"/", "ab12cd", 42
 		if err := le.db.CompletePush(ctx, p, veil.WebhookEvent{ProjectID: x.p.ID, Type: "recording.pushed", Data: map[string]string{}}); err != nil {
 			t.Fatal(err)
@@ -45,6 +56,10 @@ func TestSessionPageShowsPushStub(t *testing.T) {
 		if _, err := le.db.ShredPushedSession(ctx, x.p.ID, x.s.ID, p.Upto); err != nil {
 			t.Fatal(err)
 		}
+	}
+	_, body := le.login("member").get("/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/settings")
+	if strings.Contains(body, "ALERT") || !strings.Contains(body, "last push") {
+		t.Fatalf("settings page after a successful push:\n%s", body)
 	}
 	viewer := le.login("viewer")
 	resp, body := viewer.get("/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/sessions/" + le.sa.ID)

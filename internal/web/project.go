@@ -67,11 +67,16 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
+	destHTML, err := h.destinationsSection(r, p.ID)
+	if err != nil {
+		return err
+	}
 	m := Membership(r.Context())
 	return h.render(w, r, status, "project", page{Title: "Settings · " + p.Name, Flash: flash, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Keys": list, "NewKey": newKey, "Now": time.Now(),
 		"Snippet": sdk.Snippet(h.o.Origin, snippetKey), "Integrity": sdk.Integrity(), "SDKVersion": sdk.Version(),
 		"CanManage": m != nil && auth.Can(m.Role, auth.PermKeysManage), "Lifecycle": lifecycleHTML, "Privacy": privacy,
+		"Destinations": destHTML,
 	}})
 }
 
