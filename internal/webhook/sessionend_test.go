@@ -201,3 +201,30 @@ func TestBacklogMetrics(t *testing.T) {
 		t.Fatalf("after delivery: pending %v, oldest %v s", n, age)
 	}
 }
+
+// TestSessionStarted_RolledBackCommitQueuesNothing: session.started is part
+// of the packer's transaction; a commit that fails leaves no message, and
+// the retried commit sends it once.
+func TestSessionStarted_RolledBackCommitQueuesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ep, _ := e.endpoint(t, "https://hooks.example/in", webhook.SessionStarted)
+	if err := e.db.CreateSession(ctx, &veil.Session{ProjectID: e.project.ID, ID: "ses-eeeeeeee", WrappedKey: []byte("k")}); err != nil {
+		t.Fatal(err)
+	}
+	seg := veil.PackedSegment{Segment: veil.Segment{ProjectID: e.project.ID, SessionID: "ses-eeeeeeee", Seq: 0, BlobKey: "p/x/packs/pk_1",
+		Length: 10, FirstTS: e.clk.Now(), LastTS: e.clk.Now(), Events: 1}}
+	bad := &veil.EventBatch{ProjectID: "prj_gone", BlobKey: "p/gone/events/x", Count: 1, MinTime: e.clk.Now(), MaxTime: e.clk.Now()}
+	if _, err := e.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", LSN: 1, Segments: []veil.PackedSegment{seg}, Batches: []*veil.EventBatch{bad}}); err == nil {
+		t.Fatal("commit with a batch of a missing project succeeded")
+	}
+	if got := e.outbox(t, ep.ID, webhook.SessionStarted); len(got) != 0 {
+		t.Fatalf("rolled-back commit queued %v", got)
+	}
+	if _, err := e.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", LSN: 1, Segments: []veil.PackedSegment{seg}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.outbox(t, ep.ID, webhook.SessionStarted); len(got) != 1 {
+		t.Fatalf("%d session.started after the retried commit, want 1", len(got))
+	}
+}
