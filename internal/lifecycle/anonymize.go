@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/veil-privacy/veil"
@@ -111,10 +112,10 @@ func (a *Anonymizer) project(ctx context.Context, f *faker, p *veil.Project, res
 	// segments equal to one are faked too, and map the sessions' blind
 	// indexes back to ids.
 	index := map[string]string{} // source blind index → user id
-	if err := a.eachMessage(ctx, k, batches, func(_ *veil.EventBatch, _ string, m map[string]any) {
-		f.learnEvent(m)
-		for _, key := range []string{"userId", "anonymousId"} {
-			if id := idString(m[key]); id != "" {
+	if err := a.eachMessage(ctx, k, batches, func(m *personal) {
+		f.learn(m)
+		for _, id := range []any{m.UserID, m.AnonymousID} {
+			if id := idString(id); id != "" {
 				index[src.BlindIndex("user_id", id)] = id
 			}
 		}
@@ -189,6 +190,8 @@ func idString(v any) string {
 		return x
 	case json.Number:
 		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return ""
 }
@@ -218,15 +221,15 @@ func (a *Anonymizer) eachEntry(ctx context.Context, k *keyPair, b *veil.EventBat
 	})
 }
 
-func (a *Anonymizer) eachMessage(ctx context.Context, k *keyPair, batches []*veil.EventBatch, fn func(*veil.EventBatch, string, map[string]any)) error {
+func (a *Anonymizer) eachMessage(ctx context.Context, k *keyPair, batches []*veil.EventBatch, fn func(*personal)) error {
 	for _, b := range batches {
 		err := a.eachEntry(ctx, k, b, func(id string, lines [][]byte) error {
 			for _, l := range lines {
-				m, err := decodeMessage(l)
-				if err != nil {
-					return err
+				var m personal
+				if err := json.Unmarshal(l, &m); err != nil {
+					return fmt.Errorf("stored message is not a JSON object: %w", err)
 				}
-				fn(b, id, m)
+				fn(&m)
 			}
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"net"
 	"net/mail"
 	"net/url"
@@ -14,12 +15,13 @@ import (
 	"unicode"
 )
 
-// faker replaces personal values by consistent fakes: HMAC-SHA256 under
+// faker replaces personal values by consistent fakes (not safe for
+// concurrent use): HMAC-SHA256 under
 // a random key made for one copy, so the same input gives the same fake
 // within the copy and nothing links a fake to its input once the key is
 // dropped (it is never written anywhere).
 type faker struct {
-	key []byte
+	mac hash.Hash // HMAC-SHA256 under the copy's random key
 	// known holds, lowercased, every user id, anonymous id and trait value
 	// seen (and their words), so URL path segments equal to one are
 	// replaced even where they look like route names.
@@ -29,18 +31,20 @@ type faker struct {
 func newFaker() *faker {
 	k := make([]byte, 32)
 	rand.Read(k)
-	return &faker{key: k, known: map[string]bool{}}
+	return &faker{mac: hmac.New(sha256.New, k), known: map[string]bool{}}
 }
 
 var fakeEnc = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // token is n characters of HMAC(kind, s).
 func (f *faker) token(kind, s string, n int) string {
-	m := hmac.New(sha256.New, f.key)
+	m := f.mac
+	m.Reset()
 	m.Write([]byte(kind))
 	m.Write([]byte{0})
 	m.Write([]byte(s))
-	t := fakeEnc.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	t := fakeEnc.EncodeToString(m.Sum(sum[:0]))
 	return t[:min(n, len(t))]
 }
 
@@ -179,30 +183,27 @@ var eventURL = map[string]bool{
 // eventID lists the message fields that hold user or group ids.
 var eventID = map[string]bool{"userId": true, "anonymousId": true, "previousId": true, "groupId": true}
 
-// learnEvent adds a message's personal values to the known set.
-func (f *faker) learnEvent(m map[string]any) {
-	for k := range eventID {
-		if s, ok := m[k].(string); ok {
+// personal is what the learning pass reads of a message.
+type personal struct {
+	UserID      any            `json:"userId"`
+	AnonymousID any            `json:"anonymousId"`
+	PreviousID  any            `json:"previousId"`
+	GroupID     any            `json:"groupId"`
+	Traits      map[string]any `json:"traits"`
+	Context     struct {
+		Traits map[string]any `json:"traits"`
+	} `json:"context"`
+}
+
+// learn adds a message's personal values to the known set.
+func (f *faker) learn(m *personal) {
+	for _, v := range []any{m.UserID, m.AnonymousID, m.PreviousID, m.GroupID} {
+		if s, ok := v.(string); ok {
 			f.remember(s)
 		}
 	}
-	for _, t := range []any{m["traits"], digMap(m, "context", "traits")} {
-		if tm, ok := t.(map[string]any); ok {
-			walkStrings(tm, f.remember)
-		}
-	}
-}
-
-func digMap(m map[string]any, keys ...string) any {
-	var v any = m
-	for _, k := range keys {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = mm[k]
-	}
-	return v
+	walkStrings(m.Traits, f.remember)
+	walkStrings(m.Context.Traits, f.remember)
 }
 
 func walkStrings(v any, fn func(string)) {
