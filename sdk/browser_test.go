@@ -219,6 +219,14 @@ func (h *harness) stop() {
 }
 
 func (h *harness) proxy(w http.ResponseWriter, r *http.Request, proxy *httputil.ReverseProxy) {
+	h.mu.Lock()
+	configDown := h.mode == "config-down"
+	h.mu.Unlock()
+	if configDown && r.URL.Path == "/v1/sdk/config" {
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		http.Error(w, `{"error":{"code":"unavailable","message":"test"}}`, http.StatusServiceUnavailable)
+		return
+	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/") {
 		raw, _ := io.ReadAll(r.Body)
 		body := raw

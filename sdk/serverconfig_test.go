@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +80,44 @@ func TestBrowserServerConfig(t *testing.T) {
 	if !bytes.Contains(after, []byte(strings.Repeat("*", len("VISIBLE-CONFIG-PHRASE")))) {
 		t.Error("the opted-in text is not recorded as asterisks after the change")
 	}
+
+	// Fail closed: without the project's settings no replay is recorded
+	// on that page load; tracking continues.
+	fetch := func(method, url string) {
+		req, _ := http.NewRequest(method, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	fetch("POST", h.site+"/__mode?m=config-down")
+	h.mu.Lock()
+	mark := len(h.captures)
+	h.mu.Unlock()
+	var failed struct {
+		Configfailed struct {
+			Error  string
+			Status struct {
+				Recording bool
+				Reason    string
+				Config    string
+				Sent      int
+			}
+		}
+	}
+	h.runNode(ctx, "run.mjs", map[string]any{"chromium": h.chromium, "site": h.site, "host": h.host, "veil": h.veil,
+		"key": h.key2, "scenarios": []string{"configfailed"}}, &failed)
+	fetch("POST", h.site+"/__mode?m=ok")
+	st := failed.Configfailed.Status
+	if failed.Configfailed.Error != "" || st.Recording || st.Config != "failed" || st.Reason != "config-unavailable" || st.Sent == 0 {
+		t.Errorf("config endpoint down: %+v %s", st, failed.Configfailed.Error)
+	}
+	h.mu.Lock()
+	for _, c := range h.captures[mark:] {
+		if c.Path == "/v1/replay" {
+			t.Errorf("a replay was uploaded while the config endpoint was down: %.200s", c.Body)
+		}
+	}
+	h.mu.Unlock()
 
 	h.stop()
 	out, err := exec.Command(h.bin, "export", "replay", "--session", second.SessionID, "--data", h.dataDir).Output()

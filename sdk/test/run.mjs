@@ -326,6 +326,19 @@ const scenarios = {
     return r;
   },
 
+  // The config endpoint fails (the Go test sets mode "config-down"): the
+  // SDK must record no replay on this page load, tracking continues.
+  async configfailed() {
+    const { ctx, page, r } = await newPage();
+    await page.goto(cfg.site + "/config.html");
+    await page.waitForFunction(() => window.veil && window.veil.status().config === "failed", null, { timeout: 15000 });
+    await page.evaluate(() => window.veil.track("Config Failed"));
+    await page.evaluate(() => window.veil.flush(15000));
+    r.status = await status(page);
+    await ctx.close();
+    return r;
+  },
+
   // The /sdk/demo page of the server itself (strict CSP, SRI, same origin).
   async demo() {
     const { ctx, page, r } = await newPage();
