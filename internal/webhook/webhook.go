@@ -126,7 +126,8 @@ func ValidateURL(raw string, allowPrivate bool) error {
 		if err := checkHost(u.Hostname()); err != nil {
 			return veil.Errorf(veil.EINVALID, "%s", err.Error())
 		}
-		if strings.EqualFold(u.Hostname(), "localhost") || strings.HasSuffix(strings.ToLower(u.Hostname()), ".localhost") {
+		// "localhost." (a fully qualified name) is localhost too.
+		if h := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); h == "localhost" || strings.HasSuffix(h, ".localhost") {
 			return veil.Errorf(veil.EINVALID, "Endpoint URL must not point to localhost.")
 		}
 	}
