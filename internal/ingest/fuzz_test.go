@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 )
 
@@ -43,8 +44,17 @@ func FuzzSummarize(f *testing.F) {
 	f.Add([]byte(`[{"type":"2","timestamp":1e3}]`))
 	f.Add([]byte(`[{"a":"\"]}"}]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if ev, meta, err := splitReplayBody(b); err == nil && len(ev)+len(meta) > len(b) {
-			t.Fatalf("split %d bytes into %d+%d", len(b), len(ev), len(meta))
+		// Splitting an upload reads the same summary as scanning its
+		// events array afterwards.
+		var fused segmentSummary
+		if ev, meta, err := splitReplayBody(b, fused.add, fused.reset); err == nil {
+			if len(ev)+len(meta) > len(b) {
+				t.Fatalf("split %d bytes into %d+%d", len(b), len(ev), len(meta))
+			}
+			var sep segmentSummary
+			if len(ev) > 0 && ev[0] == '[' && scanEvents(ev, sep.add) == nil && !reflect.DeepEqual(fused, sep) {
+				t.Fatalf("summary while splitting %+v, scanning after %+v", fused, sep)
+			}
 		}
 		n := 0
 		err := scanEvents(b, func(*rrwebEvent) error {

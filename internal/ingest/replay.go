@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -113,7 +112,8 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	}
 	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
 	var rb replayBody
-	events, metaJSON, err := splitReplayBody(body)
+	var sum segmentSummary // read from the events while splitting the body
+	events, metaJSON, err := splitReplayBody(body, sum.add, sum.reset)
 	if err != nil {
 		return p, veil.Errorf(veil.EINVALID, "Replay body must be a JSON array of rrweb events or {\"events\":[…],\"meta\":{…}}.")
 	}
@@ -135,7 +135,12 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, veil.Errorf(veil.EINVALID, "Replay events are not valid rrweb JSON (%v).", err)
 	}
 	h.observe(rep)
-	meta, err := h.summarize(sc, clean, rb.Meta.URL, r.UserAgent())
+	var meta *segmentMeta
+	if sameBytes(clean, rb.Events) { // nothing redacted: the summary already read is the clean events'
+		meta, err = h.finishSummary(sc, &sum, rb.Meta.URL, r.UserAgent())
+	} else {
+		meta, err = h.summarize(sc, clean, rb.Meta.URL, r.UserAgent())
+	}
 	if err != nil {
 		return p, err
 	}
@@ -168,43 +173,76 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	return p, nil
 }
 
+// segmentSummary accumulates a segment's summary event by event.
+type segmentSummary struct {
+	m       segmentMeta
+	href    string // the first Meta event's URL
+	invalid error  // the first invalid event's error
+}
+
+func (s *segmentSummary) reset() { *s = segmentSummary{} }
+
+// add counts one event. An invalid event is remembered, not returned, so
+// that scanning (which may also delimit the events) goes on.
+func (s *segmentSummary) add(e *rrwebEvent) error {
+	if s.invalid != nil {
+		return nil
+	}
+	if e.Timestamp <= 0 {
+		s.invalid = veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
+		return nil
+	}
+	m := &s.m
+	m.Events++
+	if m.FirstTS == 0 || e.Timestamp < m.FirstTS {
+		m.FirstTS = e.Timestamp
+	}
+	if e.Timestamp > m.LastTS {
+		m.LastTS = e.Timestamp
+	}
+	if e.Type == 4 {
+		m.Pages++
+		if s.href == "" {
+			s.href = e.Data.Href
+		}
+	}
+	if e.Type == 5 && e.Data.Tag != "" && len(e.Data.Tag) <= maxTagLen && len(m.tagNames) < maxSegmentTags &&
+		!slices.Contains(m.tagNames, e.Data.Tag) {
+		m.tagNames = append(m.tagNames, e.Data.Tag)
+	}
+	if e.Type == 6 && strings.HasPrefix(e.Data.Plugin, "rrweb/console") && e.Data.Payload.Level == "error" {
+		m.Errors++
+	}
+	return nil
+}
+
 // summarize reads times, counts, errors and the page path from scrubbed
 // rrweb events.
 func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua string) (*segmentMeta, error) {
-	m := &segmentMeta{UserAgent: uaFamily(ua)}
-	err := scanEvents(events, func(e *rrwebEvent) error {
-		if e.Timestamp <= 0 {
-			return veil.Errorf(veil.EINVALID, "Every rrweb event needs a positive timestamp.")
-		}
-		m.Events++
-		if m.FirstTS == 0 || e.Timestamp < m.FirstTS {
-			m.FirstTS = e.Timestamp
-		}
-		if e.Timestamp > m.LastTS {
-			m.LastTS = e.Timestamp
-		}
-		if e.Type == 4 {
-			m.Pages++
-			if pageURL == "" {
-				pageURL = e.Data.Href
-			}
-		}
-		if e.Type == 5 && e.Data.Tag != "" && len(e.Data.Tag) <= maxTagLen && len(m.tagNames) < maxSegmentTags &&
-			!slices.Contains(m.tagNames, e.Data.Tag) {
-			m.tagNames = append(m.tagNames, e.Data.Tag)
-		}
-		if e.Type == 6 && strings.HasPrefix(e.Data.Plugin, "rrweb/console") && e.Data.Payload.Level == "error" {
-			m.Errors++
-		}
-		return nil
-	})
-	if errors.Is(err, errScan) {
-		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb event objects.")
-	} else if err != nil {
-		return nil, err
+	var s segmentSummary
+	err := scanEvents(events, s.add)
+	if s.invalid != nil { // it came before any malformed JSON
+		return nil, s.invalid
 	}
+	if err != nil {
+		return nil, veil.Errorf(veil.EINVALID, "Replay events must be a JSON array of rrweb event objects.")
+	}
+	return h.finishSummary(sc, &s, pageURL, ua)
+}
+
+// finishSummary checks an accumulated summary and adds the page path
+// (pageURL, else the first Meta event's) and the browser family.
+func (h *Handler) finishSummary(sc *scrub.Scrubber, s *segmentSummary, pageURL, ua string) (*segmentMeta, error) {
+	if s.invalid != nil {
+		return nil, s.invalid
+	}
+	m := s.m
 	if m.Events == 0 {
 		return nil, veil.Errorf(veil.EINVALID, "Replay segment has no events.")
+	}
+	m.UserAgent = uaFamily(ua)
+	if pageURL == "" {
+		pageURL = s.href
 	}
 	if u, err := url.Parse(pageURL); err == nil && u.Path != "" {
 		path, _ := sc.Text(u.Path) // paths can carry e-mails or ids
@@ -213,7 +251,13 @@ func (h *Handler) summarize(sc *scrub.Scrubber, events []byte, pageURL, ua strin
 		}
 		m.URLPath = path
 	}
-	return m, nil
+	return &m, nil
+}
+
+// sameBytes reports whether a and b are the same bytes in memory (the
+// scrubber returns its input itself when it redacted nothing).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // uaFamily reduces a User-Agent to a browser family: enough to filter by,

@@ -182,35 +182,79 @@ func eachMember(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 }
 
 // splitReplayBody finds the events array and the meta object of a replay
-// upload, without decoding either: the SDK sends
-// {"events":[…],"meta":{…}}, and a bare array of events is accepted too.
-// events (nil if absent) and meta (nil if absent) alias b. The events
-// array is only delimited here; the scrubber validates it. A repeated key
-// keeps its last value, as encoding/json does.
-func splitReplayBody(b []byte) (events, meta []byte, err error) {
+// upload without decoding either: the SDK sends {"events":[…],"meta":{…}},
+// and a bare array of events is accepted too. events (nil if absent) and
+// meta (nil if absent) alias b. A repeated key keeps its last value, as
+// encoding/json does. The events array is only delimited here (the
+// scrubber validates it), reading each event's summary fields on the way:
+// fn, if not nil, is called for each event, and reset before each events
+// array (a repeated key starts over).
+func splitReplayBody(b []byte, fn func(*rrwebEvent) error, reset func()) (events, meta []byte, err error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) {
 		return nil, nil, errScan
 	}
+	eventsAt := func(i int) (int, error) {
+		if reset != nil {
+			reset()
+		}
+		if fn == nil {
+			return skipContainer(b, i)
+		}
+		return scanEventsAt(b, i, fn)
+	}
 	var end int
 	switch b[i] {
 	case '[':
-		if end, err = skipContainer(b, i); err != nil {
+		if end, err = eventsAt(i); err != nil {
 			return nil, nil, err
 		}
 		events = b[i:end]
 	case '{':
-		end, err = eachMember(b, i, func(key, val []byte) error {
-			switch string(key) {
-			case "events":
-				events = val
-			case "meta":
-				meta = val
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			end = i + 1
+			break
+		}
+		for {
+			if i >= len(b) || b[i] != '"' {
+				return nil, nil, errScan
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
+			ke, err := skipString(b, i)
+			if err != nil {
+				return nil, nil, err
+			}
+			key := string(b[i+1 : ke-1])
+			i = skipSpace(b, ke)
+			if i >= len(b) || b[i] != ':' {
+				return nil, nil, errScan
+			}
+			vs := skipSpace(b, i+1)
+			var ve int
+			if key == "events" && vs < len(b) && b[vs] == '[' {
+				ve, err = eventsAt(vs)
+			} else {
+				ve, err = skipValue(b, vs)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			switch key {
+			case "events":
+				events = b[vs:ve]
+			case "meta":
+				meta = b[vs:ve]
+			}
+			i = skipSpace(b, ve)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				end = i + 1
+				break
+			}
+			return nil, nil, errScan
 		}
 	default:
 		return nil, nil, errScan
@@ -226,22 +270,28 @@ func splitReplayBody(b []byte) (events, meta []byte, err error) {
 // event's end, so no byte is skipped twice. An element that is not an
 // object is an error.
 func scanEvents(b []byte, fn func(e *rrwebEvent) error) error {
-	i := skipSpace(b, 0)
+	_, err := scanEventsAt(b, skipSpace(b, 0), fn)
+	return err
+}
+
+// scanEventsAt is scanEvents for the array at b[i:]; it returns the index
+// past the array.
+func scanEventsAt(b []byte, i int, fn func(e *rrwebEvent) error) (int, error) {
 	if i >= len(b) || b[i] != '[' {
-		return errScan
+		return 0, errScan
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil
+		return i + 1, nil
 	}
 	var e rrwebEvent
 	for {
 		end, err := scanEvent(b, skipSpace(b, i), &e)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if err := fn(&e); err != nil {
-			return err
+			return 0, err
 		}
 		i = skipSpace(b, end)
 		if i < len(b) && b[i] == ',' {
@@ -249,9 +299,9 @@ func scanEvents(b []byte, fn func(e *rrwebEvent) error) error {
 			continue
 		}
 		if i < len(b) && b[i] == ']' {
-			return nil
+			return i + 1, nil
 		}
-		return errScan
+		return 0, errScan
 	}
 }
 

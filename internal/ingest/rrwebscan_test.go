@@ -96,9 +96,37 @@ func TestSplitReplayBody(t *testing.T) {
 		{in: `[1] x`}, {in: `{"events":[]} {}`}, {in: `{"events":[}`}, {in: `"events"`}, {in: ``}, {in: `{"events" []}`},
 	}
 	for _, tt := range tests {
-		ev, meta, err := splitReplayBody([]byte(tt.in))
+		ev, meta, err := splitReplayBody([]byte(tt.in), nil, nil)
 		if (err == nil) != tt.ok || string(ev) != tt.events || string(meta) != tt.meta {
 			t.Errorf("splitReplayBody(%q) = %q, %q, %v; want %q, %q, ok=%v", tt.in, ev, meta, err, tt.events, tt.meta, tt.ok)
+		}
+	}
+}
+
+// TestSplitReplayBodySummary: the summary read while splitting an upload is
+// the summary of its (last) events array.
+func TestSplitReplayBodySummary(t *testing.T) {
+	events := `[{"type":4,"data":{"href":"https://a.example/p"},"timestamp":10},{"type":5,"data":{"tag":"signup"},"timestamp":12},` +
+		`{"type":6,"data":{"plugin":"rrweb/console@1","payload":{"level":"error"}},"timestamp":15}]`
+	for _, body := range []string{
+		events,
+		`{"events":` + events + `,"meta":{"url":""}}`,
+		`{"events":[{"type":3,"timestamp":1},{"type":3,"timestamp":99}],"meta":{},"events":` + events + `}`,
+	} {
+		var fused, sep segmentSummary
+		ev, _, err := splitReplayBody([]byte(body), fused.add, fused.reset)
+		if err != nil {
+			t.Fatalf("split %s: %v", body, err)
+		}
+		if err := scanEvents(ev, sep.add); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sep, fused, cmp.AllowUnexported(segmentSummary{}, segmentMeta{})); diff != "" {
+			t.Errorf("%s: summary while splitting differs (-after +while):\n%s", body, diff)
+		}
+		if m := fused.m; m.Events != 3 || m.FirstTS != 10 || m.LastTS != 15 || m.Pages != 1 || m.Errors != 1 ||
+			fused.href != "https://a.example/p" || len(m.tagNames) != 1 {
+			t.Errorf("%s: summary %+v", body, fused)
 		}
 	}
 }
