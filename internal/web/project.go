@@ -39,7 +39,7 @@ func (h *Handler) keys(write bool) (keyStore, Keys, error) {
 // projectSettings handles "GET /orgs/{org}/projects/{project}/settings":
 // write keys, their origins, and the install snippet.
 func (h *Handler) projectSettings(w http.ResponseWriter, r *http.Request) error {
-	return h.renderSettings(w, r, http.StatusOK, "", "")
+	return h.renderSettings(w, r, http.StatusOK, savedFlash[r.URL.Query().Get("saved")], "")
 }
 
 func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status int, flash, newKey string) error {

@@ -121,8 +121,14 @@ func rulesFromForm(r *http.Request) scrub.Rules {
 	return rules
 }
 
+// savedFlash is the settings page's message after a save (?saved=).
+var savedFlash = map[string]string{
+	"scrubbing": "Scrubbing rules saved. Ingest applies them from the next request (within seconds on other nodes).",
+	"sdk":       "SDK masking defaults saved. Browsers pick them up when the SDK next starts (within a minute).",
+}
+
 func (h *Handler) settingsURL(p *veil.Project, anchor string) string {
-	return "/orgs/" + p.OrgID + "/projects/" + p.ID + "/settings#" + anchor
+	return "/orgs/" + p.OrgID + "/projects/" + p.ID + "/settings?saved=" + anchor + "#" + anchor
 }
 
 // saveScrubRules handles "POST /orgs/{org}/projects/{project}/settings/scrub-rules"

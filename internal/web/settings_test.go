@@ -65,8 +65,11 @@ func TestPrivacySettings(t *testing.T) {
 		t.Errorf("try without the CSRF token: %d", resp.StatusCode)
 	}
 
-	if resp, body := a.post(base+"/settings/scrub-rules", form(`EMP-\d{6}`)); resp.StatusCode != 303 {
-		t.Fatalf("save rules: %d\n%s", resp.StatusCode, body)
+	if resp, body := a.post(base+"/settings/scrub-rules", form(`EMP-\d{6}`)); resp.StatusCode != 303 || resp.Header.Get("Location") != base+"/settings?saved=scrubbing#scrubbing" {
+		t.Fatalf("save rules: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, body := a.get(base + "/settings?saved=scrubbing"); !strings.Contains(body, "Scrubbing rules saved.") {
+		t.Error("no confirmation after saving")
 	}
 	if resp, body := a.post(base+"/settings/sdk", url.Values{"sample_percent": {"150"}}); resp.StatusCode != 400 || !strings.Contains(body, "percentage") {
 		t.Fatalf("bad sample rate: %d", resp.StatusCode)
