@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
 	"github.com/veil-privacy/veil/internal/config"
@@ -41,10 +42,11 @@ const destinationPushInterval = 30 * time.Second
 
 // startDestinations runs the push job on this node until ctx ends; leases
 // make one node at a time push to each destination.
-func startDestinations(ctx context.Context, st *storage, log *slog.Logger, idle time.Duration) {
+func startDestinations(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger, idle time.Duration) {
 	host, _ := os.Hostname()
 	svc := destinationService(st, host+"/"+veil.NewID("dp"), idle)
 	svc.Logger = log.With("component", "destination")
+	svc.Metrics = destination.NewMetrics(reg)
 	go svc.Run(ctx, destinationPushInterval)
 }
 

@@ -87,7 +87,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err := startLifecycle(ctx, st, reg, log, bk); err != nil { // retention, compaction, backups (leased)
 		return err
 	}
-	startDestinations(ctx, st, log, 0) // pushes to customer storage, do_not_store (leased per destination)
+	startDestinations(ctx, st, reg, log, *idle) // pushes to customer storage, do_not_store (leased per destination)
 	if testHookServing != nil {
 		testHookServing(srv)
 	}

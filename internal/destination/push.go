@@ -80,9 +80,13 @@ func (s *Service) RunOnce(ctx context.Context) (*RunResult, error) {
 	}
 	dns := map[string]bool{}
 	var errs []error
+	alerting := 0
 	for _, d := range ds {
 		if d.Mode == ModeDoNotStore {
 			dns[d.ProjectID] = true
+		}
+		if d.Alert != "" {
+			alerting++
 		}
 		err := s.withLease(ctx, "destination.push/"+d.ID, func() error { return s.runDestination(ctx, d, res) })
 		if err != nil && !errors.Is(err, errLeaseHeld) {
@@ -95,6 +99,8 @@ func (s *Service) RunOnce(ctx context.Context) (*RunResult, error) {
 			errs = append(errs, fmt.Errorf("do_not_store deletion in %s: %w", pid, err))
 		}
 	}
+	s.Metrics.alerts(alerting)
+	s.Metrics.deletedLocal(res.Deleted)
 	return res, errors.Join(errs...)
 }
 
@@ -154,6 +160,7 @@ func (s *Service) backoff(n int) time.Duration {
 func (s *Service) fail(ctx context.Context, d *store.Destination, p *store.DestinationPush, perr error, res *RunResult) error {
 	res.Failed++
 	code := errorCode(perr)
+	s.Metrics.failed(code)
 	next := s.now().Add(s.backoff(p.Attempts + 1))
 	ev := veil.WebhookEvent{ProjectID: d.ProjectID, Type: eventFailed,
 		Data: FailedData{ProjectID: d.ProjectID, DestinationID: d.ID, Error: code, Attempts: p.Attempts + 1}}
@@ -237,6 +244,7 @@ func (s *Service) push(ctx context.Context, d *store.Destination, t target, p *s
 	if err := s.Store.CompletePush(ctx, p, ev); err != nil {
 		return err
 	}
+	s.Metrics.pushed(p.Bytes)
 	s.log().Info("recording pushed", "destination_id", d.ID, "project_id", d.ProjectID, "session_id", p.SessionID,
 		"part", p.Part, "bytes", p.Bytes)
 	return nil

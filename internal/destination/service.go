@@ -71,6 +71,7 @@ type Service struct {
 	Jitter func() float64
 	// Timeout bounds one network operation (default 60s).
 	Timeout time.Duration
+	Metrics *Metrics // nil: no metrics
 
 	mu   sync.Mutex
 	keys map[string]*projectKey

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/veil-privacy/veil"
@@ -245,6 +246,8 @@ func TestSFTP_Outage(t *testing.T) { dialects(t, testOutage) }
 func testOutage(t *testing.T, dsn string) {
 	ctx := context.Background()
 	e := newEnvOn(t, dsn)
+	reg := prometheus.NewRegistry()
+	e.svc.Metrics = destination.NewMetrics(reg)
 	ep := e.subscribe()
 	priv, pub := clientKey(t)
 	srv := newSFTPServer(t, pub)
@@ -298,12 +301,39 @@ func testOutage(t *testing.T, dsn string) {
 	if v.Alert != "" || v.FailingSince == nil && v.LastSuccessAt == nil || v.Pushes.Done != 3 {
 		t.Fatalf("destination after recovery: %+v", v)
 	}
+	if ok, failed := pushCount(t, reg, "ok", ""), pushCount(t, reg, "error", "unreachable"); ok != 3 || failed != 9 {
+		t.Fatalf("veil_destination_pushes_total: ok %v, unreachable %v; want 3 and 9", ok, failed)
+	}
 	for _, sid := range []string{"ses_out_1", "ses_out_2", "ses_out_3"} {
 		p := filepath.Join(srv.root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), sid, "events.json.gz")
 		if txt := gunzip(t, readPushed(t, p, nil)); !strings.Contains(txt, canary) {
 			t.Fatalf("%s pushed without its content", sid)
 		}
 	}
+}
+
+// pushCount reads veil_destination_pushes_total{result,code} from reg.
+func pushCount(t *testing.T, reg *prometheus.Registry, result, code string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "veil_destination_pushes_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			if l["result"] == result && l["code"] == code {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func count(list []string, s string) int {
