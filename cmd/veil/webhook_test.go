@@ -14,6 +14,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/testenv"
 	"github.com/veil-privacy/veil/internal/webhook"
 )
 
@@ -131,8 +132,17 @@ func TestWebhookServe(t *testing.T) {
 // the first), then, after the idle timeout, one session.ended; both verify
 // with the official Standard Webhooks library.
 func TestWebhookSessionLifecycle(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"VEIL_DATA": dir}
+	t.Run("sqlite", func(t *testing.T) { testWebhookSessionLifecycle(t, map[string]string{"VEIL_DATA": t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) {
+		keyFile := filepath.Join(t.TempDir(), "master.key")
+		mustVeil(t, nil, "key", "generate-master", "--out", keyFile)
+		key, _ := os.ReadFile(keyFile)
+		testWebhookSessionLifecycle(t, map[string]string{"VEIL_DATA": t.TempDir(), "VEIL_DATABASE": testenv.Postgres(t),
+			"VEIL_MASTER_KEY": strings.TrimSpace(string(key))})
+	})
+}
+
+func testWebhookSessionLifecycle(t *testing.T, env map[string]string) {
 	np := decode[newProject](t, mustVeil(t, env, "project", "create", "--name", "shop", "--org", "acme", "--json").stdout)
 	type delivery struct {
 		h    http.Header
@@ -147,7 +157,12 @@ func TestWebhookSessionLifecycle(t *testing.T) {
 	env["VEIL_WEBHOOK_ALLOW_PRIVATE"] = "true"
 	added := decode[map[string]string](t, mustVeil(t, env, "webhook", "add", "--project", np.ProjectID, "--url", rc.URL,
 		"--events", "session.started,session.ended", "--json").stdout)
-	_, base, _, stderr := startServe(t, []string{"VEIL_DATA=" + dir, "VEIL_WEBHOOK_ALLOW_PRIVATE=true", "VEIL_SESSION_IDLE_TIMEOUT=2s"})
+	env["VEIL_SESSION_IDLE_TIMEOUT"] = "2s"
+	var procEnv []string
+	for k, v := range env {
+		procEnv = append(procEnv, k+"="+v)
+	}
+	_, base, _, stderr := startServe(t, procEnv)
 
 	for seq := range 2 {
 		events := fmt.Sprintf(`[{"type":4,"data":{"href":"https://shop.example.com/checkout?id=1","width":800,"height":600},"timestamp":%d},`+
