@@ -161,7 +161,10 @@ class Player {
       else this.setPlaying(false);
       this.tick();
     });
-    r.on("skip-start", () => this.root.classList.add("skipping"));
+    r.on("skip-start", () => {
+      this.root.classList.add("skipping");
+      this.root.dataset.skipped = String(Number(this.root.dataset.skipped || 0) + 1);
+    });
     r.on("skip-end", () => this.root.classList.remove("skipping"));
     this.start = r.getMetaData().startTime;
     this.wire();
