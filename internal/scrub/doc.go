@@ -12,17 +12,19 @@
 // are no backtracking regular expressions on the hot path; per-project
 // custom rules use Go's RE2, which runs in linear time.
 //
-// Structure informs the decision. JSON is parsed into a flat token tape
-// (no maps, no interface values) and walked: a field whose name is
-// sensitive ("password", "apiKey", "Set-Cookie"…) loses its whole value;
-// safe fields are left alone; every other string is scanned, including
-// strings that hold JSON (network bodies), URL-encoded text (query strings,
-// form bodies) and JSON "\u" escapes. The class of each field name, and
-// which short strings were scanned without a finding, are remembered in a
-// small cache per walker, so the keys and values a document repeats are
-// classified and scanned once. rrweb events are walked by type:
-// text nodes, attribute values, input values (all of them for password and
-// card inputs), console arguments, network headers and bodies and page URLs.
+// Structure informs the decision. JSON is parsed and scrubbed in one pass
+// over its bytes (a validating recursive-descent walker; no token tape, no
+// maps, no interface values): a field whose name is sensitive ("password",
+// "apiKey", "Set-Cookie"…) loses its whole value; safe fields are left
+// alone; every other string is scanned, including strings that hold JSON
+// (network bodies), URL-encoded text (query strings, form bodies) and JSON
+// "\u" escapes. Keys and short values a document repeats are recognised
+// from their first input bytes (a memo per walker) and classified and
+// scanned once. rrweb events get the same walk plus one rule by position:
+// the value of a password or card input (its value attribute, later input
+// events, text and attribute mutations for its node id) is masked whole;
+// when the facts that decide it come after the value, the value is
+// re-masked when its object closes (see rrweb.go).
 //
 // Replay text keeps its length ('*' per character) so the page layout
 // survives; event properties get a marker ("[Filtered]"). Output of valid
