@@ -40,6 +40,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 	if err != nil {
 		return p, err
 	}
+	defer releaseBody(body) // messages are scrubbed into a new buffer and ids copied before the return
 	now := h.now()
 	req, err := events.Parse(body, kind, now, lim)
 	if err != nil {
