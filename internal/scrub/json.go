@@ -137,9 +137,15 @@ func (w *walker) open(close byte) int {
 // when the container closed (and leaves w.i past it). The common case, a
 // comma right before the next value, is inlined.
 func (w *walker) next(close byte) bool {
-	if i := w.i; i+1 < len(w.in) && w.in[i] == ',' && w.in[i+1] > ' ' {
-		w.i = i + 1
-		return false
+	if i := w.i; i+1 < len(w.in) {
+		if c := w.in[i]; c == ',' && w.in[i+1] > ' ' {
+			w.i = i + 1
+			return false
+		} else if c == close {
+			w.i = i + 1
+			w.nest--
+			return true
+		}
 	}
 	return w.nextSlow(close)
 }
@@ -207,6 +213,16 @@ func (w *walker) key() (int, int, bool) {
 func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
 	in, i := w.in, w.i
 	if i < len(in) && in[i] == '"' {
+		// The common case inline: a short key in the first way of its set.
+		if i+maxMemoKey+2 <= len(in) {
+			x0 := load64(in, i+1)
+			if e = &w.sc.memo.set(x0)[0]; e.n != 0 && e.n <= 8 {
+				if n := int(e.n); x0&lowMask(n) == e.w[0] && in[i+1+n] == '"' && in[i+2+n] == ':' && in[i+3+n] > ' ' {
+					w.i = i + 3 + n
+					return i + 1, i + 1 + n, false, e
+				}
+			}
+		}
 		if e = w.sc.memo.get(in, i+1); e != nil {
 			ke = i + 1 + int(e.n) // get checked the bytes up to ke+1
 			if in[ke+1] == ':' {
