@@ -213,11 +213,14 @@ func (w *walker) key() (int, int, bool) {
 func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
 	in, i := w.in, w.i
 	if i < len(in) && in[i] == '"' {
-		// The common case inline: a short key in the first way of its set.
+		// The common case inline: a key of up to 16 bytes in the first way
+		// of its set.
 		if i+maxMemoKey+2 <= len(in) {
 			x0 := load64(in, i+1)
-			if e = &w.sc.memo.set(x0)[0]; e.n != 0 && e.n <= 8 {
-				if n := int(e.n); x0&lowMask(n) == e.w[0] && in[i+1+n] == '"' && in[i+2+n] == ':' && in[i+3+n] > ' ' {
+			e = &w.sc.memo.set(x0)[0]
+			n := int(e.n)
+			if n != 0 && n <= 8 && x0&lowMask(n) == e.w[0] || n > 8 && n <= 16 && x0 == e.w[0] && load64(in, i+9)&lowMask(n-8) == e.w[1] {
+				if in[i+1+n] == '"' && in[i+2+n] == ':' && in[i+3+n] > ' ' {
 					w.i = i + 3 + n
 					return i + 1, i + 1 + n, false, e
 				}
