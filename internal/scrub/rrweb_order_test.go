@@ -2,6 +2,7 @@ package scrub_test
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/veil-privacy/veil/internal/scrub"
@@ -130,5 +131,37 @@ func TestWarmEqualsCold(t *testing.T) {
 				t.Fatalf("warm and cold differ on %s:\n%s\n%s", in, a, b)
 			}
 		}
+	}
+}
+
+// TestConcurrentUse scrubs the same documents from several goroutines with
+// one Scrubber (walkers, caches and memos are pooled per call) and expects
+// the sequential results.
+func TestConcurrentUse(t *testing.T) {
+	s := mustScrubber(t, scrub.Rules{})
+	corpus := buildCorpus(33, 1)
+	want := make([][]byte, len(corpus))
+	for i, sm := range corpus {
+		want[i], _, _ = scrubSample(s, sm)
+	}
+	errs := make(chan string, 4)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := range corpus {
+				i := (k*7 + g*13) % len(corpus)
+				if got, _, _ := scrubSample(s, corpus[i]); !bytes.Equal(got, want[i]) {
+					errs <- string(corpus[i].msg)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent result differs for %s", e)
 	}
 }
