@@ -46,14 +46,14 @@ type SessionEndedData struct {
 	Errors     int64     `json:"errors"`
 }
 
-// RecordingData is the data of recording.pushed and recording.deleted.
+// RecordingData is the data of recording.deleted (the store writes these
+// fields in the deletion's transaction). recording.pushed carries
+// destination.PushedData.
 type RecordingData struct {
 	ProjectID string `json:"project_id"`
 	SessionID string `json:"session_id"`
-	// Seq is the segment pushed (recording.pushed).
-	Seq int `json:"seq,omitempty"`
 	// Reason is why it was deleted: "request", "retention" or "erasure".
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // UserErasedData is the data of user.erased: the erasure's certificate id,
