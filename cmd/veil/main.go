@@ -138,10 +138,15 @@ func newFlags(c *cli, name, usage string) *flag.FlagSet {
 
 // parseFlags parses args, rejecting stray positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard) // we print our own one-line error
+	// The flag package calls Usage itself on -h and on every bad flag; we
+	// print usage once for --help and a one-line error otherwise.
+	fs.SetOutput(io.Discard)
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		usage()
 		return err
 	}
 	if err != nil {

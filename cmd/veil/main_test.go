@@ -83,7 +83,7 @@ func TestHelp(t *testing.T) {
 		name := strings.Join(args, " ")
 		t.Run(name, func(t *testing.T) {
 			r := runVeil(t, nil, append(args, "--help")...)
-			if r.code != 0 || !strings.Contains(r.stdout, "Usage: veil") {
+			if r.code != 0 || strings.Count(r.stdout, "Usage: veil") != 1 {
 				t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}
 		})
