@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -134,7 +135,7 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Audit:         svc.audit,
 		Webhooks:      webhookService(st, svc.key),
 		Settings:      st.projectSettings(),
-		Destinations:  destinationService(st, "api", 0),
+		Destinations:  destinationService(st, "api", 0, os.Getenv),
 		Logger:        st.log.With("component", "api"),
 	})
 	srv.Handle("/api/v1/", ah)

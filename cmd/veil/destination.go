@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,12 +21,21 @@ import (
 	"github.com/veil-privacy/veil/internal/lifecycle"
 )
 
+// allowPrivateDestinations reports VEIL_DESTINATION_ALLOW_PRIVATE: an
+// operator's explicit opt-in to destinations (S3 endpoints, SFTP hosts)
+// on loopback and private networks, e.g. an on-premises MinIO.
+func allowPrivateDestinations(getenv func(string) string) bool {
+	ok, _ := strconv.ParseBool(getenv("VEIL_DESTINATION_ALLOW_PRIVATE"))
+	return ok
+}
+
 // destinationService wires the destination service to opened storage
 // (blobs open); compaction after do_not_store deletions goes through the
-// lifecycle service under its lease.
-func destinationService(st *storage, holder string, idle time.Duration) *destination.Service {
+// lifecycle service under its lease. getenv reads the operator's
+// VEIL_DESTINATION_ALLOW_PRIVATE.
+func destinationService(st *storage, holder string, idle time.Duration, getenv func(string) string) *destination.Service {
 	life := lifecycleService(st, nil)
-	return &destination.Service{Store: st.db, Blobs: st.blobs, Master: st.master,
+	return &destination.Service{Store: st.db, Blobs: st.blobs, Master: st.master, AllowPrivate: allowPrivateDestinations(getenv),
 		Audit: &audit.Log{Store: st.db, Logger: st.log.With("component", "audit")}, Logger: st.log.With("component", "destination"),
 		NodeID: holder, Version: versionString(), IdleTimeout: idle,
 		Compact: func(ctx context.Context) error {
@@ -44,7 +54,10 @@ const destinationPushInterval = 30 * time.Second
 // make one node at a time push to each destination.
 func startDestinations(ctx context.Context, st *storage, reg prometheus.Registerer, log *slog.Logger, idle time.Duration) {
 	host, _ := os.Hostname()
-	svc := destinationService(st, host+"/"+veil.NewID("dp"), idle)
+	svc := destinationService(st, host+"/"+veil.NewID("dp"), idle, os.Getenv)
+	if svc.AllowPrivate {
+		log.Warn("destinations may target private and loopback addresses (VEIL_DESTINATION_ALLOW_PRIVATE)")
+	}
 	svc.Logger = log.With("component", "destination")
 	svc.Metrics = destination.NewMetrics(reg)
 	go svc.Run(ctx, destinationPushInterval)
@@ -98,7 +111,7 @@ func openDestinationCmd(ctx context.Context, c *cli, name, usage string, args []
 		}
 	}
 	host, _ := os.Hostname()
-	svc := destinationService(st, host+"/cli-"+veil.NewID("dp"), 0)
+	svc := destinationService(st, host+"/cli-"+veil.NewID("dp"), 0, c.getenv)
 	return &destinationCmd{st: st, svc: svc, project: *project, id: *id, asJSON: *asJSON}, func() { st.Close() }, nil
 }
 

@@ -29,7 +29,7 @@ func TestDestinationCLI(t *testing.T) {
 	bucket, endpoint, access, secret := testenv.S3Bucket(t)
 	r := recordData(t)
 	d := []string{"--data", r.dir}
-	env := map[string]string{"VEIL_DESTINATION_SECRET": secret}
+	env := map[string]string{"VEIL_DESTINATION_SECRET": secret, "VEIL_DESTINATION_ALLOW_PRIVATE": "true"}
 	pid := r.project.ProjectID
 
 	if res := runVeil(t, env, append([]string{"destination", "add", "--project", pid, "--kind", "s3", "--bucket", bucket,
@@ -41,33 +41,33 @@ func TestDestinationCLI(t *testing.T) {
 		"--name", "lake", "--mode", "do_not_store", "--bucket", bucket, "--prefix", "veil", "--endpoint", endpoint, "--path-style",
 		"--access-key-id", access, "--json"}, d...)...).stdout)
 	id, _ := add["id"].(string)
-	if id == "" || strings.Contains(mustVeil(t, nil, append([]string{"destination", "list", "--project", pid, "--json"}, d...)...).stdout, secret) {
+	if id == "" || strings.Contains(mustVeil(t, env, append([]string{"destination", "list", "--project", pid, "--json"}, d...)...).stdout, secret) {
 		t.Fatalf("add answered %v (or list shows the secret)", add)
 	}
-	test := mustVeil(t, nil, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...)
+	test := mustVeil(t, env, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...)
 	if !strings.Contains(test.stdout, "ok: wrote s3://"+bucket+"/veil/.veil-probe/") {
 		t.Fatalf("test: %s", test.stdout)
 	}
 
-	push := mustVeil(t, nil, append([]string{"destination", "push", "--idle", "1ms"}, d...)...)
+	push := mustVeil(t, env, append([]string{"destination", "push", "--idle", "1ms"}, d...)...)
 	if !strings.Contains(push.stdout, "pushed 2, failed 0") || !strings.Contains(push.stdout, "local copies deleted 2") {
 		t.Fatalf("push: %s", push.stdout)
 	}
-	res := runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[0]}, d...)...)
+	res := runVeil(t, env, append([]string{"export", "replay", "--session", r.sessions[0]}, d...)...)
 	if res.code == 0 || !strings.Contains(res.stderr, "pushed to destination "+id+" (s3://"+bucket+"/veil/"+pid+"/") {
 		t.Fatalf("export replay of a pushed session: %d %s", res.code, res.stderr)
 	}
-	list := mustVeil(t, nil, append([]string{"destination", "list", "--project", pid}, d...)...)
+	list := mustVeil(t, env, append([]string{"destination", "list", "--project", pid}, d...)...)
 	if !strings.Contains(list.stdout, id) || !strings.Contains(list.stdout, "do_not_store") || !strings.Contains(list.stdout, " ok") {
 		t.Fatalf("list:\n%s", list.stdout)
 	}
-	mustVeil(t, nil, append([]string{"destination", "remove", "--project", pid, "--destination", id}, d...)...)
-	if res := runVeil(t, nil, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...); res.code != 1 ||
+	mustVeil(t, env, append([]string{"destination", "remove", "--project", pid, "--destination", id}, d...)...)
+	if res := runVeil(t, env, append([]string{"destination", "test", "--project", pid, "--destination", id}, d...)...); res.code != 1 ||
 		!strings.Contains(res.stderr, "not found") {
 		t.Fatalf("test after remove: %d %s", res.code, res.stderr)
 	}
 	// The stub outlives the destination.
-	res = runVeil(t, nil, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, d...)...)
+	res = runVeil(t, env, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, d...)...)
 	if res.code == 0 || !strings.Contains(res.stderr, "do_not_store") {
 		t.Fatalf("export after remove: %d %s", res.code, res.stderr)
 	}

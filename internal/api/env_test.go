@@ -116,7 +116,7 @@ func template(t testing.TB) (string, fixture) {
 				tn.Message, err = whs.SendTest(ctx, p.ID, tn.Webhook.ID)
 				must(err)
 			}
-			tn.Dest, err = (&destination.Service{Store: db, Master: m}).Create(ctx, p.ID, destination.Input{Kind: "s3",
+			tn.Dest, err = (&destination.Service{Store: db, Master: m, AllowPrivate: true}).Create(ctx, p.ID, destination.Input{Kind: "s3",
 				S3:      &destination.S3Config{Bucket: "bucket-" + strings.ToLower(name), Endpoint: "http://127.0.0.1:1", PathStyle: true},
 				Secrets: destination.Secrets{AccessKeyID: "AK", SecretAccessKey: "SK"}})
 			must(err)
@@ -182,7 +182,7 @@ func newEnv(t testing.TB) *env {
 		Audit:         &audit.Log{Store: db},
 		Webhooks:      &webhook.Service{Store: db, Key: tmplKey},
 		Lifecycle:     lifecycleService(t, db, m),
-		Destinations:  &destination.Service{Store: db, Master: m, Timeout: 5 * time.Second},
+		Destinations:  &destination.Service{Store: db, Master: m, Timeout: 5 * time.Second, AllowPrivate: true},
 		Settings:      settings.New(db),
 	})
 	srv := httptest.NewServer(h)

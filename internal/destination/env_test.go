@@ -107,7 +107,7 @@ func newEnvOn(t *testing.T, dsn string) *env {
 	e.clock = &clock{t: time.Now().UTC()}
 	db.Now = e.clock.Now // segment packing times and push times on one clock
 	e.life = &lifecycle.Service{Store: db, Blobs: bl, Master: e.master, Logger: quiet}
-	e.svc = &destination.Service{Store: db, Blobs: bl, Master: e.master, Logger: quiet, Now: e.clock.Now,
+	e.svc = &destination.Service{Store: db, Blobs: bl, Master: e.master, Logger: quiet, Now: e.clock.Now, AllowPrivate: true, // the test servers listen on 127.0.0.1
 		NodeID: "node-test", Version: "test", Jitter: func() float64 { return 0.5 }, Timeout: 10 * time.Second,
 		Compact: func(ctx context.Context) error { _, err := e.life.Compact(ctx, "node-test", 0); return err }}
 	return e

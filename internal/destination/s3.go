@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/veil-privacy/veil/internal/netguard"
 )
 
 // s3Target writes to an S3-compatible bucket with the customer's static
@@ -21,7 +23,12 @@ type s3Target struct {
 	cfg    *S3Config
 }
 
-func newS3Target(c *S3Config, sec Secrets, timeout time.Duration) *s3Target {
+func newS3Target(c *S3Config, sec Secrets, timeout time.Duration, g *netguard.Guard) *s3Target {
+	// No proxy: it would connect on Veil's behalf, past the guard's
+	// address check on the connected address.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = g.Dialer(timeout).DialContext
 	opts := s3.Options{
 		Region:      c.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(sec.AccessKeyID, sec.SecretAccessKey, sec.SessionToken),
@@ -29,7 +36,7 @@ func newS3Target(c *S3Config, sec Secrets, timeout time.Duration) *s3Target {
 		// Veil verifies every object by reading it back instead.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		HTTPClient:                 &http.Client{Timeout: timeout},
+		HTTPClient:                 &http.Client{Timeout: timeout, Transport: tr},
 		RetryMaxAttempts:           1, // the push job retries with its own backoff
 	}
 	if c.Endpoint != "" {

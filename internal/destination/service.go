@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/url"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/veil-privacy/veil/internal/blob"
 	"github.com/veil-privacy/veil/internal/ingest"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/netguard"
 	"github.com/veil-privacy/veil/internal/store"
 )
 
@@ -72,9 +74,40 @@ type Service struct {
 	// Timeout bounds one network operation (default 60s).
 	Timeout time.Duration
 	Metrics *Metrics // nil: no metrics
+	// AllowPrivate lets destinations reach loopback, private, link-local
+	// and metadata addresses (the operator's
+	// VEIL_DESTINATION_ALLOW_PRIVATE; tests). Off, such hosts are refused
+	// when a destination is added and on every connection.
+	AllowPrivate bool
 
 	mu   sync.Mutex
 	keys map[string]*projectKey
+}
+
+// guard is the SSRF guard of every connection to a destination.
+func (s *Service) guard() *netguard.Guard {
+	return &netguard.Guard{What: "destinations", Env: "VEIL_DESTINATION_ALLOW_PRIVATE", Allow: s.AllowPrivate}
+}
+
+// checkHosts refuses, early, a destination whose S3 endpoint or SFTP
+// host is a literal non-public address or localhost (names resolving to
+// one are refused when connecting).
+func (s *Service) checkHosts(in *Input) error {
+	host := ""
+	switch {
+	case in.S3 != nil && in.S3.Endpoint != "":
+		u, err := url.Parse(in.S3.Endpoint)
+		if err != nil {
+			return invalid("Endpoint must be an http(s) URL.")
+		}
+		host = u.Hostname()
+	case in.SFTP != nil:
+		host = in.SFTP.Host
+	}
+	if err := s.guard().CheckHost(host); err != nil {
+		return invalid("%s", err.Error())
+	}
+	return nil
 }
 
 // DefaultIdleTimeout is how long a session stays idle before it is pushed.
@@ -178,6 +211,9 @@ type View struct {
 // secrets sealed with the project data key.
 func (s *Service) Create(ctx context.Context, projectID string, in Input) (*View, error) {
 	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkHosts(&in); err != nil {
 		return nil, err
 	}
 	p, err := s.project(ctx, projectID)
@@ -309,9 +345,9 @@ func (s *Service) open(ctx context.Context, d *store.Destination) (target, error
 	}
 	switch {
 	case d.Kind == KindS3 && c.S3 != nil:
-		return newS3Target(c.S3, sec, s.timeout()), nil
+		return newS3Target(c.S3, sec, s.timeout(), s.guard()), nil
 	case d.Kind == KindSFTP && c.SFTP != nil:
-		return dialSFTP(ctx, c.SFTP, sec, s.timeout())
+		return dialSFTP(ctx, c.SFTP, sec, s.timeout(), s.guard())
 	}
 	return nil, fmt.Errorf("destination %s: unknown kind %q", d.ID, d.Kind)
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/veil-privacy/veil/internal/netguard"
 )
 
 // sftpTarget writes files below a directory of an SFTP server whose host
@@ -40,7 +42,7 @@ func pinnedHostKey(pinned ssh.PublicKey) ssh.HostKeyCallback {
 	}
 }
 
-func dialSFTP(ctx context.Context, c *SFTPConfig, sec Secrets, timeout time.Duration) (*sftpTarget, error) {
+func dialSFTP(ctx context.Context, c *SFTPConfig, sec Secrets, timeout time.Duration, g *netguard.Guard) (*sftpTarget, error) {
 	pinned, err := parseHostKey(c.HostKey)
 	if err != nil {
 		return nil, err
@@ -62,8 +64,7 @@ func dialSFTP(ctx context.Context, c *SFTPConfig, sec Secrets, timeout time.Dura
 		cc.HostKeyAlgorithms = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
 	}
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
-	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := g.Dialer(timeout).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sftp connect %s: %w", addr, err)
 	}

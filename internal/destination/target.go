@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"filippo.io/age"
+
+	"github.com/veil-privacy/veil/internal/netguard"
 )
 
 // target is one connected destination. Names are slash paths relative to
@@ -104,11 +106,14 @@ func (e *hostKeyError) Error() string { return e.msg }
 func errorCode(err error) string {
 	var hk *hostKeyError
 	var ve *verifyError
+	var be *netguard.BlockedError
 	var ne net.Error
 	msg := strings.ToLower(err.Error())
 	switch {
 	case errors.As(err, &hk):
 		return "host_key"
+	case errors.As(err, &be):
+		return "blocked"
 	case errors.As(err, &ve):
 		return "verify"
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):

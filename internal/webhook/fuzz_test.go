@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/veil-privacy/veil/internal/netguard"
 )
 
 // FuzzValidateURL: endpoint URLs come from people (API, dashboard, CLI).
@@ -28,8 +30,8 @@ func FuzzValidateURL(f *testing.F) {
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || len(raw) > 2048 {
 			t.Fatalf("accepted %q", raw)
 		}
-		if a, err := netip.ParseAddr(u.Hostname()); err == nil && blockReason(a) != "" {
-			t.Fatalf("accepted %q, a %s address", raw, blockReason(a))
+		if a, err := netip.ParseAddr(u.Hostname()); err == nil && netguard.BlockReason(a) != "" {
+			t.Fatalf("accepted %q, a %s address", raw, netguard.BlockReason(a))
 		}
 		if h := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); h == "localhost" || strings.HasSuffix(h, ".localhost") {
 			t.Fatalf("accepted %q", raw)

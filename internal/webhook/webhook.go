@@ -34,7 +34,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/veil-privacy/veil"
@@ -122,14 +121,8 @@ func ValidateURL(raw string, allowPrivate bool) error {
 	case len(raw) > 2048:
 		return veil.Errorf(veil.EINVALID, "Endpoint URL is too long.")
 	}
-	if !allowPrivate {
-		if err := checkHost(u.Hostname()); err != nil {
-			return veil.Errorf(veil.EINVALID, "%s", err.Error())
-		}
-		// "localhost." (a fully qualified name) is localhost too.
-		if h := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."); h == "localhost" || strings.HasSuffix(h, ".localhost") {
-			return veil.Errorf(veil.EINVALID, "Endpoint URL must not point to localhost.")
-		}
+	if err := Guard(allowPrivate).CheckHost(u.Hostname()); err != nil {
+		return veil.Errorf(veil.EINVALID, "%s", err.Error())
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/keyring"
+	"github.com/veil-privacy/veil/internal/netguard"
 )
 
 // Queue is the outbox the Worker drains (store.DB implements it).
@@ -160,14 +160,17 @@ func (w *Worker) init() {
 	})
 }
 
+// Guard is the SSRF guard of webhook deliveries (internal/netguard);
+// allowPrivate is the operator's VEIL_WEBHOOK_ALLOW_PRIVATE.
+func Guard(allowPrivate bool) *netguard.Guard {
+	return &netguard.Guard{What: "webhooks", Env: "VEIL_WEBHOOK_ALLOW_PRIVATE", Allow: allowPrivate}
+}
+
 // NewClient returns the delivery HTTP client: no proxy, no redirects,
 // timeout per request, and (unless allowPrivate) refusing non-public
 // addresses at connect time.
 func NewClient(allowPrivate bool, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	if !allowPrivate {
-		d.Control = checkAddr
-	}
+	d := Guard(allowPrivate).Dialer(10 * time.Second)
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would connect on our behalf, past the address check
 		DialContext:           d.DialContext,
@@ -229,7 +232,7 @@ func (w *Worker) deliver(ctx context.Context, d veil.WebhookDelivery) error {
 	status, err := w.post(ctx, e, m, now, &a)
 	switch {
 	case err != nil:
-		var be *BlockedError
+		var be *netguard.BlockedError
 		if errors.As(err, &be) {
 			a.Error, outcome = be.Error(), "blocked"
 		} else {
