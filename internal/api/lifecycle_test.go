@@ -64,7 +64,7 @@ func TestLifecycleAPI(t *testing.T) {
 	st, body = e.do("POST", proj+"/erasures", admin, `{"user_id":"alice@example.com"}`)
 	cert := decodeJSON[lifecycle.Certificate](t, body)
 	if st != 200 || cert.ProjectID != a.Project.ID || !strings.HasPrefix(cert.Subject, "user_id:") || strings.Contains(body, "alice") ||
-		!strings.HasPrefix(cert.RequestedBy, "token:") {
+		!strings.HasPrefix(cert.RequestedBy, "token:") || cert.Compaction != lifecycle.CompactionNone {
 		t.Fatalf("erasure: %d %s", st, body)
 	}
 	for _, bad := range []string{`{}`, `{"user_id":""}`, `{"user_id":"` + strings.Repeat("x", 600) + `"}`, `{"user":"x"}`} {

@@ -56,6 +56,11 @@ func (s *Service) Compact(ctx context.Context, holder string, maxPacks int) (*Co
 		}
 		return nil
 	})
+	s.compacted(res, err)
+	return res, err
+}
+
+func (s *Service) compacted(res *CompactResult, err error) {
 	switch {
 	case errors.Is(err, ErrLeaseHeld):
 		s.Metrics.run("compact", "skipped")
@@ -65,7 +70,58 @@ func (s *Service) Compact(ctx context.Context, holder string, maxPacks int) (*Co
 		s.Metrics.run("compact", "ok")
 		s.Metrics.reclaim(res.Reclaimed)
 	}
+}
+
+// CompactPacks compacts the given packs now (those a deletion just turned
+// into garbage) under the same lease as Compact, so a request need not
+// wait for the whole backlog. A pack another run already compacted is a
+// no-op.
+func (s *Service) CompactPacks(ctx context.Context, holder string, keys []string) (*CompactResult, error) {
+	res := &CompactResult{}
+	err := s.withLease(ctx, LeaseCompact, holder, func() error {
+		seen := map[string]bool{}
+		for _, key := range keys {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if err := s.renewLease(ctx, LeaseCompact, holder); err != nil {
+				return err
+			}
+			if err := s.compactPack(ctx, key, res); err != nil {
+				return fmt.Errorf("compact %s: %w", key, err)
+			}
+		}
+		return nil
+	})
+	s.compacted(res, err)
 	return res, err
+}
+
+// Compaction states of an erasure (Certificate.Compaction).
+const (
+	CompactionDone    = "done"    // the sealed bytes left the pack objects before the certificate was written
+	CompactionPending = "pending" // another node held the compaction lease, or it failed: the hourly job removes them
+	CompactionNone    = "none"    // no replay bytes to remove
+)
+
+// compactNow compacts the packs a request's deletions left garbage and
+// says how it went. A failure does not undo the deletion (the keys are
+// gone); the hourly job retries.
+func (s *Service) compactNow(ctx context.Context, holder string, packs []string) string {
+	if len(packs) == 0 {
+		return CompactionNone
+	}
+	_, err := s.CompactPacks(ctx, holder, packs)
+	switch {
+	case err == nil:
+		return CompactionDone
+	case errors.Is(err, ErrLeaseHeld):
+		s.log().Info("compaction after erasure left to the node holding the lease", "packs", len(packs))
+	default:
+		s.log().Warn("compaction after erasure failed; the hourly job retries", "packs", len(packs), "err", err)
+	}
+	return CompactionPending
 }
 
 func (s *Service) compactPack(ctx context.Context, key string, res *CompactResult) error {

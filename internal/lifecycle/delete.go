@@ -22,6 +22,8 @@ type DeleteResult struct {
 	SessionID string `json:"session_id"`
 	Segments  int64  `json:"segments"`
 	Bytes     int64  `json:"bytes"` // sealed bytes left as garbage for Compact
+	// packs are the pack objects now holding those bytes.
+	packs []string
 }
 
 // DeleteSession crypto-shreds one recording: in one store transaction its
@@ -54,7 +56,7 @@ func (s *Service) shred(ctx context.Context, p *projectKey, sessionID, reason st
 	}
 	s.Metrics.deleted(reason, 1, 0, 0)
 	s.log().Info("session crypto-shredded", "project", p.id, "session", sessionID, "reason", reason, "segments", r.Segments)
-	return &DeleteResult{ProjectID: p.id, SessionID: sessionID, Segments: r.Segments, Bytes: r.Bytes}, nil
+	return &DeleteResult{ProjectID: p.id, SessionID: sessionID, Segments: r.Segments, Bytes: r.Bytes, packs: r.Packs}, nil
 }
 
 // ReapplyDeletions deletes again, after a restore from backup, the

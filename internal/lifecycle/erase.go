@@ -36,13 +36,18 @@ type Certificate struct {
 		BatchesRewritten int64 `json:"event_batches_rewritten"`
 		BatchesDeleted   int64 `json:"event_batches_deleted"`
 	} `json:"deleted"`
-	AuditSeq  int64  `json:"audit_seq,omitempty"`
-	AuditHash string `json:"audit_hash,omitempty"`
-	Note      string `json:"note"`
+	// Compaction says whether the sessions' sealed replay bytes already
+	// left the pack objects: CompactionDone, CompactionPending (the hourly
+	// compaction removes them) or CompactionNone.
+	Compaction string `json:"compaction"`
+	AuditSeq   int64  `json:"audit_seq,omitempty"`
+	AuditHash  string `json:"audit_hash,omitempty"`
+	Note       string `json:"note"`
 }
 
 const eraseNote = "Session keys were destroyed (crypto-shredding) and the user's messages removed from event batch objects; " +
-	"sealed replay bytes leave pack objects at the next compaction. Data still in the ingest write-ahead log " +
+	"the sealed replay bytes were removed from pack objects before this certificate was written when compaction is \"done\", " +
+	"else (\"pending\") by the hourly compaction job. Data still in the ingest write-ahead log " +
 	"(not yet packed, normally under a few seconds) and in backups taken earlier is not covered; see docs/data-lifecycle.md."
 
 // Subject is how a user appears in certificates, audit entries and
@@ -240,6 +245,7 @@ func (s *Service) Erase(ctx context.Context, projectID, userID string) (*Certifi
 	for _, ss := range sessions {
 		linked[ss.ID] = true
 	}
+	var packs []string
 	for sid := range linked {
 		r, err := s.shred(ctx, p, sid, ReasonErasure)
 		if veil.ErrorCode(err) == veil.ENOTFOUND {
@@ -249,14 +255,19 @@ func (s *Service) Erase(ctx context.Context, projectID, userID string) (*Certifi
 		}
 		c.Deleted.Sessions++
 		c.Deleted.Segments += r.Segments
+		packs = append(packs, r.packs...)
 	}
+	// Every caller (CLI, API, dashboard) gets the same: the erased
+	// sessions' bytes leave storage now, not at the next hourly run.
+	c.Compaction = s.compactNow(ctx, "erase/"+c.ID, packs)
 	s.Metrics.deleted(ReasonErasure, 0, c.Deleted.BatchesDeleted, c.Deleted.Events)
 	c.FinishedAt = s.now().UTC()
 	d := c.Deleted
 	e, err := s.record(ctx, audit.Entry{OrgID: p.orgID, Action: ActionUserErase, ObjectKind: "subject", ObjectID: c.Subject,
 		Details: map[string]string{"project": p.id, "certificate": c.ID, "sessions": strconv.FormatInt(d.Sessions, 10),
 			"segments": strconv.FormatInt(d.Segments, 10), "events": strconv.FormatInt(d.Events, 10),
-			"event_batches_rewritten": strconv.FormatInt(d.BatchesRewritten, 10), "event_batches_deleted": strconv.FormatInt(d.BatchesDeleted, 10)}})
+			"event_batches_rewritten": strconv.FormatInt(d.BatchesRewritten, 10), "event_batches_deleted": strconv.FormatInt(d.BatchesDeleted, 10),
+			"compaction": c.Compaction}})
 	if err != nil {
 		return c, err
 	}

@@ -137,3 +137,85 @@ func TestEraseAndExportUser(t *testing.T) {
 		t.Fatalf("audit actions = %v", acts)
 	}
 }
+
+// TestEraseCompactsAtOnce: an erasure removes the user's sealed replay
+// bytes from the pack objects before it writes the certificate (whoever
+// calls it: CLI, API or dashboard), leaving other sessions whole; when
+// another node holds the compaction lease the certificate says "pending"
+// and the next compaction run removes them.
+func TestEraseCompactsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	pid := e.project.ProjectID
+	for seq := 1; seq <= 2; seq++ { // interleaved, so packs hold all three
+		e.replay("erased-session-0001", seq, "u-9", day0)
+		e.replay("pending-session-001", seq, "u-8", day0)
+		e.replay("kept-session-000001", seq, "u-7", day0)
+	}
+	e.pack()
+	sealedOf := func(sid string) [][]byte {
+		segs, err := e.db.ListSegments(ctx, pid, sid)
+		if err != nil || len(segs) != 2 {
+			t.Fatalf("segments of %s = %v, %v", sid, segs, err)
+		}
+		var out [][]byte
+		for _, sg := range segs {
+			b, err := e.blobs.GetRange(ctx, sg.BlobKey, sg.Offset, sg.Length)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	stored := func(bs [][]byte) bool { return slices.ContainsFunc(bs, e.blobDirContains) }
+	erased, pending := sealedOf("erased-session-0001"), sealedOf("pending-session-001")
+
+	c, err := e.svc.Erase(ctx, pid, "u-9")
+	if err != nil || c.Deleted.Sessions != 1 || c.Compaction != lifecycle.CompactionDone {
+		t.Fatalf("Erase = %+v, %v", c, err)
+	}
+	if stored(erased) {
+		t.Fatal("erased sealed bytes still in the blob directory after the erasure returned")
+	}
+	if garbage, _ := e.db.ListPackGarbage(ctx, 10); len(garbage) != 0 {
+		t.Fatalf("packs left for compaction: %v", garbage)
+	}
+
+	if ok, _ := e.db.AcquireLease(ctx, lifecycle.LeaseCompact, "other-node", time.Minute); !ok {
+		t.Fatal("could not take the lease")
+	}
+	c, err = e.svc.Erase(ctx, pid, "u-8")
+	if err != nil || c.Deleted.Sessions != 1 || c.Compaction != lifecycle.CompactionPending {
+		t.Fatalf("Erase under another node's lease = %+v, %v", c, err)
+	}
+	if _, err := e.replayText("pending-session-001"); veil.ErrorCode(err) != veil.ENOTFOUND {
+		t.Fatalf("shredded session still opens: %v", err)
+	}
+	if !stored(pending) {
+		t.Fatal("bytes gone although compaction could not run (test is not testing anything)")
+	}
+	e.db.ReleaseLease(ctx, lifecycle.LeaseCompact, "other-node")
+	if _, err := e.svc.Compact(ctx, "node-a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if stored(pending) {
+		t.Fatal("bytes still stored after the compaction run")
+	}
+	if text, err := e.replayText("kept-session-000001"); err != nil || strings.Count(text, "segment-kept-session-000001") != 2 {
+		t.Fatalf("other session after compactions: %v\n%s", err, text)
+	}
+	entries, err := e.db.ListAudit(ctx, veil.AuditFilter{OrgID: e.project.OrgID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, en := range entries {
+		if en.Action == lifecycle.ActionUserErase {
+			states = append(states, en.Details["compaction"])
+		}
+	}
+	if !slices.Equal(states, []string{"done", "pending"}) {
+		t.Fatalf("compaction in the data.erase audit entries = %v", states)
+	}
+}
