@@ -240,6 +240,41 @@ func startOK(b []byte, i int) bool {
 	return isUpper(b[i]) && isUpper(c1) // IBAN
 }
 
+// startPairs has bit c0<<8|c1 set when a word starting with the bytes c0
+// c1 passes startOK for some third byte (or none): the scan tests it
+// inline, so most words cost no call. startOK compares the third byte only
+// with the constants below, so every other byte behaves like 0x01.
+var startPairs = func() (t [1 << 16 / 64]uint64) {
+	third := []byte("\x00\x01JpoustrdxcaSCA_-")
+	var b [3]byte
+	for c0 := 0; c0 < 256; c0++ {
+		if !wordStarts[c0] {
+			continue
+		}
+		for c1 := 0; c1 < 256; c1++ {
+			for _, c2 := range third {
+				b = [3]byte{byte(c0), byte(c1), c2}
+				if startOK(b[:], 0) {
+					k := c0<<8 | c1
+					t[k>>6] |= 1 << (k & 63)
+					break
+				}
+			}
+		}
+	}
+	return t
+}()
+
+// startPair reports whether the word at b[i] may pass startOK.
+func startPair(b []byte, i int) bool {
+	var c1 byte
+	if i+1 < len(b) {
+		c1 = b[i+1]
+	}
+	k := int(b[i])<<8 | int(c1)
+	return startPairs[k>>6]>>(k&63)&1 != 0
+}
+
 // awsKeyID matches AWS access key ids: AKIA/ASIA/ABIA/ACCA/A3T? and 16
 // more upper-case letters or digits.
 func (sc *scanner) awsKeyID(i int) int {

@@ -214,16 +214,17 @@ func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
 	in, i := w.in, w.i
 	if i < len(in) && in[i] == '"' {
 		// The common case inline: a key of up to 16 bytes in the first way
-		// of its set.
+		// of its set, followed by '":' and no space: two masked word
+		// compares and one two-byte compare, no bounds checks (33 bytes
+		// follow i+1).
 		if i+maxMemoKey+2 <= len(in) {
 			x0 := load64(in, i+1)
 			e = &w.sc.memo.set(x0)[0]
 			n := int(e.n)
-			if n != 0 && n <= 8 && x0&lowMask(n) == e.w[0] || n > 8 && n <= 16 && x0 == e.w[0] && load64(in, i+9)&lowMask(n-8) == e.w[1] {
-				if in[i+1+n] == '"' && in[i+2+n] == ':' && in[i+3+n] > ' ' {
-					w.i = i + 3 + n
-					return i + 1, i + 1 + n, false, e
-				}
+			if e.n-1 < 16 && x0&e.m[0] == e.w[0] && load64(in, i+9)&e.m[1] == e.w[1] &&
+				load16(in, i+1+n) == '"'|':'<<8 && load8(in, i+3+n) > ' ' {
+				w.i = i + 3 + n
+				return i + 1, i + 1 + n, false, e
 			}
 		}
 		if e = w.sc.memo.get(in, i+1); e != nil {

@@ -21,6 +21,7 @@ const memoBits = 9
 
 type memoEntry struct {
 	w     [4]uint64 // the key's bytes, masked to n
+	m     [2]uint64 // masks of w[0] and w[1] (zero beyond n)
 	n     uint8     // key length (1-32), 0 for an empty way
 	flags uint8     // keyCache flags (class known and scanned)
 	id    rrKey     // what the key means to the rrweb walk
@@ -97,9 +98,13 @@ func (m *keyMemo) put(in []byte, ks, ke int, flags uint8) {
 	}
 	e := memoEntry{n: uint8(n), flags: flags, id: rrKeyOf(in[ks:ke])}
 	for k := 0; k*8 < n; k++ {
-		e.w[k] = load64(in, ks+8*k)
+		m := ^uint64(0)
 		if r := n - 8*k; r < 8 {
-			e.w[k] &= lowMask(r)
+			m = lowMask(r)
+		}
+		e.w[k] = load64(in, ks+8*k) & m
+		if k < 2 {
+			e.m[k] = m
 		}
 	}
 	set := m.set(load64(in, ks))

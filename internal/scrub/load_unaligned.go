@@ -12,3 +12,14 @@ import "unsafe"
 func load64(b []byte, i int) uint64 {
 	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
 }
+
+// load16 is load64 for two bytes; the caller guarantees i+2 <= len(b).
+func load16(b []byte, i int) uint16 {
+	return *(*uint16)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}
+
+// load8 returns b[i] without a bounds check; the caller guarantees
+// i < len(b).
+func load8(b []byte, i int) byte {
+	return *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}

@@ -3,6 +3,7 @@ package scrub
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
@@ -480,6 +481,24 @@ func (w *walker) node(fam uint8) { w.object(kNode, fam) }
 // walked here (these schema keys are plain, see plainMember).
 func (w *walker) intMember(v *int64, ok *bool) bool {
 	in, i := w.in, w.i
+	if w.rr.lookups {
+		*v, *ok = intAt(in, i)
+		return false
+	}
+	// One to seven digits and the byte after them in one word: find the
+	// first non-digit without a loop (exact per byte, no carries).
+	if i+8 <= len(in) {
+		t := load64(in, i) ^ '0'*lo7 // digits become 0-9
+		nd := (t&(0xF0*lo7) | (t&(0x0F*lo7) + 6*lo7)) & (0xF0 * lo7)
+		l := bits.TrailingZeros64(nd) >> 3 // digits before the first non-digit
+		if l > 0 && l < 8 && (l == 1 || in[i] != '0') {
+			if c := in[i+l]; c != '.' && c != 'e' && c != 'E' {
+				*v, *ok = int64(digits8(t&lowMask(l)<<(64-8*l))), true
+				w.i = i + l
+				return true
+			}
+		}
+	}
 	var x int64
 	j := i
 	for ; j < len(in); j++ { // more than 12 digits are not taken below
@@ -490,13 +509,22 @@ func (w *walker) intMember(v *int64, ok *bool) bool {
 		x = x*10 + int64(d)
 	}
 	if j == i || j-i > 12 || j < len(in) && (isDigit(in[j]) || in[j] == '.' || in[j] == 'e' || in[j] == 'E') ||
-		in[i] == '0' && j > i+1 || len(w.s.c.safePaths) > 0 || w.s.c.schemaOverride {
+		in[i] == '0' && j > i+1 {
 		*v, *ok = intAt(in, i)
 		return false
 	}
 	*v, *ok = x, true
 	w.i = j
 	return true
+}
+
+// digits8 returns the value of eight decimal digits (byte values 0-9,
+// the most significant in the low byte), three multiplications instead
+// of a loop.
+func digits8(v uint64) uint64 {
+	v = v * 2561 >> 8
+	v = (v & 0x00FF00FF00FF00FF) * 6553601 >> 16
+	return (v & 0x0000FFFF0000FFFF) * 42949672960001 >> 32
 }
 
 func (w *walker) idFact(f *frame) {

@@ -171,7 +171,7 @@ func (sc *scanner) trim() {
 	const keep = 1 << 20
 	for k := range sc.view {
 		if cap(sc.view[k]) > keep {
-			sc.view[k], sc.vmap[k] = nil, nil
+			sc.view[k], sc.vesc[k] = nil, nil
 		}
 		if cap(sc.outBuf[k]) > keep {
 			sc.outBuf[k] = nil

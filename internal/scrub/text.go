@@ -68,7 +68,7 @@ type scanner struct {
 
 	counts  []int32 // per detector, flushed into a Report by the caller
 	view    [2][]byte
-	vmap    [2][]int32
+	vesc    [2][]int32 // escapes of view (see decodePct)
 	outBuf  [2][]byte
 	outSide int
 }
@@ -113,7 +113,7 @@ func (sc *scanner) scan(b []byte) {
 		case cWord:
 			// Only a word's first letter can start a check; a word byte
 			// right after a digit or '_' continues a word.
-			if (i == 0 || !wordByte[b[i-1]]) && wordStarts[c] && startOK(b, i) {
+			if (i == 0 || !wordByte[b[i-1]]) && startPair(b, i) && startOK(b, i) {
 				if e := sc.wordStart(i); e > i {
 					i = e
 					continue
@@ -217,26 +217,23 @@ func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 		return sc.redact(src, mask), true
 	}
 	if pctView(src, false) {
-		v0, m0 := decodePct(src, false, sc.view[0][:0], sc.vmap[0][:0])
-		sc.view[0], sc.vmap[0] = v0, m0
-		sc.scanMapped(v0, m0)
+		v0, e0 := decodePct(src, false, sc.view[0][:0], sc.vesc[0][:0])
+		sc.view[0], sc.vesc[0] = v0, e0
+		sc.scanMapped(v0, e0, nil)
 		// Double encoding (%2540) and encoded form bodies (%2B for spaces).
 		if form := pctView(v0, true); form || pctView(v0, false) {
-			v1, m1 := decodePct(v0, form, sc.view[1][:0], sc.vmap[1][:0])
-			for k := range m1 {
-				m1[k] = m0[m1[k]]
-			}
-			sc.view[1], sc.vmap[1] = v1, m1
-			sc.scanMapped(v1, m1)
+			v1, e1 := decodePct(v0, form, sc.view[1][:0], sc.vesc[1][:0])
+			sc.view[1], sc.vesc[1] = v1, e1
+			sc.scanMapped(v1, e0, e1)
 		}
 	} else {
 		sc.scan(src)
 		sc.dropProtected(src, 0)
 	}
 	if pctView(src, true) { // form encoding: '+' is a space
-		v, m := decodePct(src, true, sc.view[0][:0], sc.vmap[0][:0])
-		sc.view[0], sc.vmap[0] = v, m
-		sc.scanMapped(v, m)
+		v, e := decodePct(src, true, sc.view[0][:0], sc.vesc[0][:0])
+		sc.view[0], sc.vesc[0] = v, e
+		sc.scanMapped(v, e, nil)
 	}
 	if len(sc.spans) == 0 {
 		return src, false
@@ -244,15 +241,16 @@ func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 	return sc.redact(src, mask), true
 }
 
-// scanMapped scans view v and maps the spans found back to source offsets
-// through m (m[k] is the source offset of view byte k; m[len(v)] = len(src)).
-func (sc *scanner) scanMapped(v []byte, m []int32) {
+// scanMapped scans view v and maps the spans found back to source
+// offsets: through e1 (v decoded from the first view) when v is a second
+// view, then through e0 (the first view decoded from the source).
+func (sc *scanner) scanMapped(v []byte, e0, e1 []int32) {
 	first := len(sc.spans)
 	sc.scan(v)
 	sc.dropProtected(v, first)
 	for k := first; k < len(sc.spans); k++ {
 		sp := &sc.spans[k]
-		sp.start, sp.end = int(m[sp.start]), int(m[sp.end])
+		sp.start, sp.end = mapBack(mapBack(sp.start, e1), e0), mapBack(mapBack(sp.end, e1), e0)
 	}
 }
 

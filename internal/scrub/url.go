@@ -46,12 +46,13 @@ func pctView(b []byte, plus bool) bool {
 }
 
 // decodePct percent-decodes src (and '+' to ' ' when plus) into v, and
-// records in m the source offset of every byte of v, plus len(src) at the
-// end. Runs without escapes are copied at once.
-func decodePct(src []byte, plus bool, v []byte, m []int32) ([]byte, []int32) {
+// records in esc the view offset of every byte decoded from a %XX escape
+// (three source bytes for one view byte), from which mapBack finds the
+// source offset of any view byte. Runs without escapes are copied at once.
+func decodePct(src []byte, plus bool, v []byte, esc []int32) ([]byte, []int32) {
 	n := len(src)
 	v = slices.Grow(v[:0], n)[:n]
-	m = slices.Grow(m[:0], n+1)[:n+1]
+	esc = esc[:0]
 	k := 0
 	for i := 0; i < n; {
 		// The run up to the next '%' (or '+').
@@ -65,10 +66,6 @@ func decodePct(src []byte, plus bool, v []byte, m []int32) ([]byte, []int32) {
 			}
 		}
 		copy(v[k:], src[i:i+r])
-		mm := m[k : k+r]
-		for x := range mm {
-			mm[x] = int32(i + x)
-		}
 		k, i = k+r, i+r
 		if i >= n {
 			break
@@ -77,7 +74,7 @@ func decodePct(src []byte, plus bool, v []byte, m []int32) ([]byte, []int32) {
 		switch {
 		case c == '%' && i+2 < n && isHex(src[i+1]) && isHex(src[i+2]):
 			v[k] = unhex(src[i+1])<<4 | unhex(src[i+2])
-			m[k] = int32(i)
+			esc = append(esc, int32(k))
 			k++
 			i += 3
 			continue
@@ -85,12 +82,18 @@ func decodePct(src []byte, plus bool, v []byte, m []int32) ([]byte, []int32) {
 			c = ' '
 		}
 		v[k] = c
-		m[k] = int32(i)
 		k++
 		i++
 	}
-	m[k] = int32(n)
-	return v[:k], m[:k+1]
+	return v[:k], esc
+}
+
+// mapBack returns the source offset of view offset p (0 ≤ p ≤ len(view))
+// of a view decoded with escapes esc (see decodePct): each escape before p
+// took two more source bytes.
+func mapBack(p int, esc []int32) int {
+	k, _ := slices.BinarySearch(esc, int32(p)) // escapes before p
+	return p + 2*k
 }
 
 // userinfoChar reports whether c may appear in the user:password part of a
