@@ -53,6 +53,20 @@ func (h *Handler) settings() (ProjectSettings, error) {
 	return h.o.Settings, nil
 }
 
+// projectSettings returns the settings service and the route's project
+// (404 for another tenant's), the start of every settings handler.
+func (h *Handler) projectSettings(r *http.Request) (ProjectSettings, *veil.Project, error) {
+	svc, err := h.settings()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := h.project(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, p, nil
+}
+
 // decodeLarge is decode with a larger limit; an oversized body is an error,
 // not a truncated document.
 func decodeLarge(r *http.Request, v any) error {
@@ -79,11 +93,7 @@ func decodeLarge(r *http.Request, v any) error {
 
 // getScrubRules handles "GET /api/v1/orgs/{org}/projects/{project}/scrub-rules".
 func (h *Handler) getScrubRules(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.settings()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.projectSettings(r)
 	if err != nil {
 		return err
 	}
@@ -99,11 +109,7 @@ func (h *Handler) getScrubRules(w http.ResponseWriter, r *http.Request) error {
 // (docs/scrubbing.md); it is validated (400 naming the entry), stored,
 // audited, and applies to the next ingest request on this node.
 func (h *Handler) putScrubRules(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.settings()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.projectSettings(r)
 	if err != nil {
 		return err
 	}
@@ -124,11 +130,7 @@ func (h *Handler) putScrubRules(w http.ResponseWriter, r *http.Request) error {
 // the stored ones) and returns the output and counts. The sample is not
 // stored or logged.
 func (h *Handler) testScrubRules(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.settings()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.projectSettings(r)
 	if err != nil {
 		return err
 	}
@@ -162,11 +164,7 @@ func (h *Handler) testScrubRules(w http.ResponseWriter, r *http.Request) error {
 
 // getSDKSettings handles "GET …/sdk-settings".
 func (h *Handler) getSDKSettings(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.settings()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.projectSettings(r)
 	if err != nil {
 		return err
 	}
@@ -181,11 +179,7 @@ func (h *Handler) getSDKSettings(w http.ResponseWriter, r *http.Request) error {
 // putSDKSettings handles "PUT …/sdk-settings": the body is an SDK settings
 // object; fields left out take their defaults.
 func (h *Handler) putSDKSettings(w http.ResponseWriter, r *http.Request) error {
-	svc, err := h.settings()
-	if err != nil {
-		return err
-	}
-	p, err := h.project(r)
+	svc, p, err := h.projectSettings(r)
 	if err != nil {
 		return err
 	}
