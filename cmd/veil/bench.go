@@ -27,6 +27,7 @@ func runBenchIngest(ctx context.Context, c *cli, args []string) error {
 	fs.IntVar(&cfg.EventSize, "event-size", 600, "approximate bytes per event (events mode)")
 	fs.IntVar(&cfg.SegmentKB, "segment-kb", 32, "KB of rrweb JSON per replay segment (replay mode)")
 	fs.IntVar(&cfg.Sessions, "sessions", loadgen.DefaultSessions, "sessions recording at once, 60 segments each (replay mode)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "requests per second over all senders, for latency at a given load (0 = as fast as they can)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := parseFlags(fs, args); err != nil {

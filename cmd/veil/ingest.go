@@ -59,6 +59,7 @@ func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prome
 		Logger:       log.With("component", "ingest"),
 		RatePerKey:   st.cfg.RatePerKey,
 		RatePerIP:    st.cfg.RatePerIP,
+		ZstdSegments: st.cfg.SegmentCodec == "zstd",
 		Metrics:      ingest.NewMetrics(reg),
 		ScrubMetrics: scrubmetrics.New(reg),
 	})

@@ -80,6 +80,8 @@ func TestValidate(t *testing.T) {
 		{name: "BaseURL", mod: func(c *config.Config) { c.BaseURL = "veil.example.com" }, wantErr: "--base-url"},
 		{name: "PprofWithoutMetricsAddr", mod: func(c *config.Config) { c.Pprof = true }, wantErr: "--pprof needs --metrics-addr"},
 		{name: "PprofOnMetricsAddr", mod: func(c *config.Config) { c.Pprof = true; c.MetricsAddr = "127.0.0.1:9090" }},
+		{name: "SegmentCodec", mod: func(c *config.Config) { c.SegmentCodec = "gzip" }, wantErr: "--segment-codec"},
+		{name: "SegmentCodecZstd", mod: func(c *config.Config) { c.SegmentCodec = "zstd" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,9 @@ type Options struct {
 	ReplayLimits BodyLimits
 	// RatePerKey and RatePerIP are requests per second (0 = unlimited).
 	RatePerKey, RatePerIP float64
+	// ZstdSegments seals replay segments with zstd (about 30 % smaller)
+	// instead of S2 (about a fifth of the CPU on the request path).
+	ZstdSegments bool
 	// MaxSessionKeys bounds the cache of active sessions' keys.
 	MaxSessionKeys int
 	Metrics        *Metrics

@@ -158,11 +158,17 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, err
 	}
 	rec := &record{kind: kindSegment, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id, sessionID: sid, seq: seq}
-	if rec.body, err = sk.SealFast(clean, SegmentAAD(rec.orgID, rec.projectID, sid, seq)); err != nil {
+	// Sealed once and stored as is in a pack. S2 by default: zstd was the
+	// largest cost of an upload after the scrubber (see docs/performance.md).
+	seal := sk.SealS2
+	if h.opts.ZstdSegments {
+		seal = sk.SealFast
+	}
+	if rec.body, err = seal(clean, SegmentAAD(rec.orgID, rec.projectID, sid, seq)); err != nil {
 		return p, fmt.Errorf("seal segment: %w", err)
 	}
 	mj, _ := json.Marshal(meta)
-	if rec.meta, err = p.project.dek.SealFast(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
+	if rec.meta, err = p.project.dek.SealS2(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal segment meta: %w", err)
 	}
 	if err := h.append(ctx, rec.encode()); err != nil {

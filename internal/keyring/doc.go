@@ -31,7 +31,9 @@
 //
 //	wrapped key  = 0x01 || kind || ID(wrapper) || nonce || GCM(wrapkey, S or D, ad = 0x01 || kind || ID || enc(aad))
 //	               kind is 'M' (wrapped by a master key) or 'D' (by a data key); 70 bytes.
-//	sealed object = 0x01 || nonce || GCM(sealkey, zstd(plaintext), ad = 0x01 || enc(aad))
+//	sealed object = v || nonce || GCM(sealkey, codec(plaintext), ad = v || enc(aad))
+//	               v names the codec: 0x01 zstd (Seal, SealFast), 0x02 S2 block
+//	               format (SealS2: cheapest to write, larger). Open reads both.
 //	blind index  = hex(HMAC-SHA256(indexkey, uvarint(len(kind)) || kind || value)[:16])
 //
 // Compression happens before encryption (ciphertext does not compress) and

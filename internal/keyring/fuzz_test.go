@@ -27,12 +27,13 @@ var fuzzKey = func() *keyring.DataKey {
 func FuzzOpen(f *testing.F) {
 	sealed, _ := fuzzKey.Seal([]byte(`{"type":2,"data":{}}`), testAAD)
 	empty, _ := fuzzKey.Seal(nil, testAAD)
+	sealedS2, _ := fuzzKey.SealS2([]byte(`{"type":2,"data":{}}`), testAAD)
 	wrapped, _ := fuzzKey.WrapKey(keyring.NewDataKey(), testAAD)
-	for _, seed := range [][]byte{nil, {}, {1}, {2}, sealed, empty, wrapped, sealed[:keyring.SealOverhead], bytes.Repeat([]byte{1}, 100)} {
+	for _, seed := range [][]byte{nil, {}, {1}, {2}, sealed, sealedS2, empty, wrapped, sealedS2[:keyring.SealOverhead], sealed[:keyring.SealOverhead], bytes.Repeat([]byte{1}, 100)} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		valid := bytes.Equal(data, sealed) || bytes.Equal(data, empty)
+		valid := bytes.Equal(data, sealed) || bytes.Equal(data, sealedS2) || bytes.Equal(data, empty)
 		if _, err := fuzzKey.Open(data, testAAD); (err == nil) != valid {
 			t.Fatalf("Open(%d bytes): err=%v, want success only for the seeds", len(data), err)
 		}
@@ -57,6 +58,13 @@ func FuzzSealOpen(f *testing.F) {
 		got, err := fuzzKey.Open(sealed, aad)
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("round trip: %v", err)
+		}
+		sealed, err = fuzzKey.SealS2(plain, aad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err = fuzzKey.Open(sealed, aad); err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("S2 round trip: %v", err)
 		}
 	})
 }

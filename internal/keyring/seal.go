@@ -8,12 +8,15 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 )
 
-// Sealed object format; see the package documentation.
+// Sealed object format; see the package documentation. The version byte
+// also names the codec, so Open reads every version whatever sealed it.
 const (
-	sealVersion   = 0x01
+	sealVersion   = 0x01 // zstd
+	sealVersionS2 = 0x02 // S2 block format
 	sealHeaderLen = 1
 	// SealOverhead is the smallest sealed object: header, nonce and tag
 	// (the zstd frame adds a few bytes more).
@@ -108,6 +111,23 @@ func (dk *DataKey) SealFast(plaintext []byte, aad AAD) ([]byte, error) {
 	return dk.seal(fastEncoder(), plaintext, aad)
 }
 
+// SealS2 is Seal with S2 (klauspost/compress/s2) instead of zstd: on
+// rrweb JSON about a fifth of SealFast's instructions for an output about
+// 40 % larger. It is for the ingest request path, where CPU per request
+// bounds throughput. Open reads it like the others.
+func (dk *DataKey) SealS2(plaintext []byte, aad AAD) ([]byte, error) {
+	if len(plaintext) > MaxPlaintext {
+		return nil, fmt.Errorf("seal %s: %d bytes, max %d: %w", aad, len(plaintext), MaxPlaintext, ErrTooLarge)
+	}
+	buf := scratch.Get().(*[]byte)
+	defer putScratch(buf)
+	if n := s2.MaxEncodedLen(len(plaintext)); cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	*buf = s2.Encode((*buf)[:cap(*buf)], plaintext)
+	return dk.sealCompressed(sealVersionS2, *buf, aad), nil
+}
+
 func (dk *DataKey) seal(enc *zstd.Encoder, plaintext []byte, aad AAD) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("seal %s: %d bytes, max %d: %w", aad, len(plaintext), MaxPlaintext, ErrTooLarge)
@@ -115,13 +135,14 @@ func (dk *DataKey) seal(enc *zstd.Encoder, plaintext []byte, aad AAD) ([]byte, e
 	buf := scratch.Get().(*[]byte)
 	defer putScratch(buf)
 	*buf = enc.EncodeAll(plaintext, (*buf)[:0])
-	return dk.sealCompressed(*buf, aad), nil
+	return dk.sealCompressed(sealVersion, *buf, aad), nil
 }
 
-// sealCompressed encrypts already-compressed bytes into a fresh slice.
-func (dk *DataKey) sealCompressed(compressed []byte, aad AAD) []byte {
+// sealCompressed encrypts already-compressed bytes into a fresh slice
+// under the given format version (which names the codec).
+func (dk *DataKey) sealCompressed(version byte, compressed []byte, aad AAD) []byte {
 	out := make([]byte, sealHeaderLen+nonceSize, sealHeaderLen+nonceSize+len(compressed)+tagSize)
-	out[0] = sealVersion
+	out[0] = version
 	nonce := out[sealHeaderLen:]
 	rand.Read(nonce)
 	var adBuf [128]byte
@@ -151,6 +172,9 @@ func (dk *DataKey) OpenLimit(sealed []byte, aad AAD, limit int64) ([]byte, error
 		return nil, err
 	}
 	*buf = compressed // keep a grown buffer for the pool
+	if sealed[0] == sealVersionS2 {
+		return openS2(compressed, aad, limit)
+	}
 	dec, err := decoderFor(limit)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", aad, err)
@@ -168,12 +192,29 @@ func (dk *DataKey) OpenLimit(sealed []byte, aad AAD, limit int64) ([]byte, error
 	return plain, nil
 }
 
+// openS2 decodes an S2 block after checking the length it claims, so a
+// hostile object cannot make Open allocate more than limit bytes.
+func openS2(compressed []byte, aad AAD, limit int64) ([]byte, error) {
+	n, err := s2.DecodedLen(compressed)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w (%v)", aad, ErrCorrupt, err)
+	}
+	if int64(n) > limit || n > MaxPlaintext {
+		return nil, fmt.Errorf("open %s: over %d bytes: %w", aad, limit, ErrTooLarge)
+	}
+	plain, err := s2.Decode(make([]byte, n), compressed)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w (%v)", aad, ErrCorrupt, err)
+	}
+	return plain, nil
+}
+
 // openCompressed checks the header, authenticates and decrypts into dst.
 func (dk *DataKey) openCompressed(sealed []byte, aad AAD, dst []byte) ([]byte, error) {
 	if len(sealed) == 0 {
 		return nil, fmt.Errorf("open %s: empty: %w", aad, ErrTruncated)
 	}
-	if sealed[0] != sealVersion {
+	if sealed[0] != sealVersion && sealed[0] != sealVersionS2 {
 		return nil, fmt.Errorf("open %s: format version 0x%02x: %w", aad, sealed[0], ErrUnknownVersion)
 	}
 	if len(sealed) < SealOverhead {

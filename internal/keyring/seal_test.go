@@ -45,20 +45,29 @@ func TestSealOpen_RoundTrip(t *testing.T) {
 			data []byte
 		}{fmt.Sprintf("Size%d", n), random(n)})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sealed := MustSeal(t, dk, tt.data, testAAD)
-			if len(tt.data) > 1000 && bytes.Contains(sealed, tt.data[:1000]) {
-				t.Fatal("sealed object contains plaintext")
-			}
-			got, err := dk.Open(sealed, testAAD)
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			if got == nil || !bytes.Equal(got, tt.data) {
-				t.Fatalf("Open = %d bytes (nil=%v), want %d", len(got), got == nil, len(tt.data))
-			}
-		})
+	sealers := []struct {
+		name string
+		seal func([]byte, keyring.AAD) ([]byte, error)
+	}{{"Seal", dk.Seal}, {"SealFast", dk.SealFast}, {"SealS2", dk.SealS2}}
+	for _, sl := range sealers {
+		for _, tt := range tests {
+			t.Run(sl.name+"/"+tt.name, func(t *testing.T) {
+				sealed, err := sl.seal(tt.data, testAAD)
+				if err != nil {
+					t.Fatalf("%s(%d bytes): %v", sl.name, len(tt.data), err)
+				}
+				if len(tt.data) > 1000 && bytes.Contains(sealed, tt.data[:1000]) {
+					t.Fatal("sealed object contains plaintext")
+				}
+				got, err := dk.Open(sealed, testAAD)
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				if got == nil || !bytes.Equal(got, tt.data) {
+					t.Fatalf("Open = %d bytes (nil=%v), want %d", len(got), got == nil, len(tt.data))
+				}
+			})
+		}
 	}
 }
 
@@ -79,9 +88,36 @@ func TestSeal_Compresses(t *testing.T) {
 }
 
 func TestSeal_TooLarge(t *testing.T) {
-	_, err := keyring.NewDataKey().Seal(make([]byte, keyring.MaxPlaintext+1), testAAD)
-	if !errors.Is(err, keyring.ErrTooLarge) {
-		t.Fatalf("Seal(MaxPlaintext+1) = %v, want ErrTooLarge", err)
+	dk := keyring.NewDataKey()
+	for name, seal := range map[string]func([]byte, keyring.AAD) ([]byte, error){"Seal": dk.Seal, "SealS2": dk.SealS2} {
+		if _, err := seal(make([]byte, keyring.MaxPlaintext+1), testAAD); !errors.Is(err, keyring.ErrTooLarge) {
+			t.Fatalf("%s(MaxPlaintext+1) = %v, want ErrTooLarge", name, err)
+		}
+	}
+}
+
+// TestSealS2_Format: S2 objects carry their own version byte, which is
+// authenticated, and compress rrweb JSON (less than zstd does).
+func TestSealS2_Format(t *testing.T) {
+	dk := keyring.NewDataKey()
+	data := RRWebJSON(256 << 10)
+	sealed, err := dk.SealS2(data, testAAD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed[0] != 0x02 {
+		t.Fatalf("SealS2 version byte = 0x%02x, want 0x02", sealed[0])
+	}
+	if len(sealed)*3 > len(data) {
+		t.Fatalf("SealS2 sealed %d bytes of rrweb JSON into %d: ratio under 3x", len(data), len(sealed))
+	}
+	asZstd := bytes.Clone(sealed)
+	asZstd[0] = 0x01 // claims the other codec: the header is authenticated
+	if _, err := dk.Open(asZstd, testAAD); !errors.Is(err, keyring.ErrAuth) {
+		t.Fatalf("Open(version byte changed) = %v, want ErrAuth", err)
+	}
+	if _, err := keyring.NewDataKey().Open(sealed, testAAD); !errors.Is(err, keyring.ErrAuth) {
+		t.Fatalf("Open(other key) = %v, want ErrAuth", err)
 	}
 }
 

@@ -33,6 +33,7 @@ type Config struct {
 	EventSize   int           // approximate bytes per event (events mode)
 	SegmentKB   int           // rrweb JSON per segment, KB (replay mode)
 	Sessions    int           // sessions recording at once (replay mode; 0 = DefaultSessions)
+	Rate        float64       // requests per second over all senders (0 = as fast as they can)
 	AllowRemote bool          // permit a non-loopback target
 }
 
@@ -77,6 +78,8 @@ func (c *Config) Validate() error {
 		return errors.New("--batch must be between 1 and 2000")
 	case c.Sessions < 0 || c.Sessions > 1_000_000:
 		return errors.New("--sessions must be between 1 and 1000000")
+	case c.Rate < 0 || c.Rate > 1_000_000:
+		return errors.New("--rate must be between 0 (unlimited) and 1000000 requests/s")
 	}
 	return nil
 }
@@ -118,6 +121,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func(w int) {
 			defer wg.Done()
 			for n := int64(0); ctx.Err() == nil; n++ {
+				// At a fixed rate, sender w sends its n-th request at a
+				// scheduled time, and latency counts from that time: a
+				// server that falls behind shows it in the tail instead
+				// of slowing the senders down (coordinated omission).
+				var due time.Time
+				if cfg.Rate > 0 {
+					due = start.Add(time.Duration(float64(n*int64(cfg.Concurrency)+int64(w)) / cfg.Rate * float64(time.Second)))
+					if wait := time.Until(due); wait > 0 {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(wait):
+						}
+					}
+				}
 				body, path, gz, nev, ndec := gen(w, n)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Target+path, bytes.NewReader(body))
 				req.SetBasicAuth(cfg.Key, "")
@@ -126,6 +144,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					req.Header.Set("Content-Encoding", "gzip")
 				}
 				t0 := time.Now()
+				if !due.IsZero() && due.Before(t0) {
+					t0 = due
+				}
 				resp, err := client.Do(req)
 				d := time.Since(t0)
 				if ctx.Err() != nil {

@@ -81,6 +81,7 @@ func TestValidate(t *testing.T) {
 		{"mode", func(c *Config) { c.Mode = "x" }, "--mode"},
 		{"sessions", func(c *Config) { c.Sessions = -1 }, "--sessions"},
 		{"concurrency", func(c *Config) { c.Concurrency = 0 }, "--concurrency"},
+		{"rate", func(c *Config) { c.Rate = -1 }, "--rate"},
 	}
 	for _, tt := range tests {
 		c := ok
@@ -126,5 +127,24 @@ func TestRun(t *testing.T) {
 	}
 	if replays.Load() == 0 || batches.Load() == 0 {
 		t.Errorf("server saw %d replay and %d batch requests", replays.Load(), batches.Load())
+	}
+}
+
+// TestRun_Rate: at a fixed rate the senders never get ahead of the
+// schedule (a slow machine may send fewer, never more).
+func TestRun_Rate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"success":true}`)
+	}))
+	defer srv.Close()
+	const rate, concurrency = 40, 4
+	res, err := Run(context.Background(), Config{Target: srv.URL, Key: "veil_sk_test", Mode: "events",
+		Duration: 500 * time.Millisecond, Concurrency: concurrency, Batch: 1, EventSize: 100, Rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most := int64(rate*res.Duration.Seconds()) + concurrency; res.OK == 0 || res.Requests > most {
+		t.Errorf("%d requests (%d ok) in %s at %d/s, want 1…%d", res.Requests, res.OK, res.Duration, rate, most)
 	}
 }
