@@ -109,17 +109,19 @@ func mountAccounts(ctx context.Context, srv *server.Server, st *storage, baseURL
 		Keys:      webhookKeys(st), // as the API: revocation emits key.revoked
 		Webhooks:  webhookService(st, svc.key),
 		Lifecycle: lifecycleService(st, nil),
-		Storage:   storageInfo(st.cfg),
-		Settings:  st.projectSettings(),
-		Sessions:  svc.sessions,
-		Login:     svc.login,
-		MFA:       svc.mfa,
-		Audit:     svc.audit,
-		SSO:       &auth.SSO{},
-		Key:       svc.key,
-		Secure:    srv.TLS() || strings.HasPrefix(baseURL, "https://"),
-		Origin:    origin,
-		Logger:    st.log.With("component", "web"),
+		// The same service as the API's: same checks, same guard.
+		Destinations: destinationService(st, "web", 0, os.Getenv),
+		Storage:      storageInfo(st.cfg),
+		Settings:     st.projectSettings(),
+		Sessions:     svc.sessions,
+		Login:        svc.login,
+		MFA:          svc.mfa,
+		Audit:        svc.audit,
+		SSO:          &auth.SSO{},
+		Key:          svc.key,
+		Secure:       srv.TLS() || strings.HasPrefix(baseURL, "https://"),
+		Origin:       origin,
+		Logger:       st.log.With("component", "web"),
 	})
 	for _, rt := range wh.Routes() {
 		srv.Handle(rt.Pattern, wh)

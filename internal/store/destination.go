@@ -253,6 +253,23 @@ func (db *DB) ListDuePushes(ctx context.Context, destinationID string, now time.
 	return collect(rows, scanPush, "list due pushes")
 }
 
+// ListDestinationPushes returns up to limit push rows of a project's
+// destination for its status page: failing ones (pending with an error)
+// first, each group newest first.
+func (db *DB) ListDestinationPushes(ctx context.Context, projectID, destinationID string, limit int) ([]*DestinationPush, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	rows, err := db.query(ctx, db.sql, "SELECT "+pushCols+` FROM destination_pushes
+		WHERE project_id = ? AND destination_id = ?
+		ORDER BY CASE WHEN state = ? AND last_error <> '' THEN 0 ELSE 1 END, created_at DESC, session_id, part LIMIT ?`,
+		projectID, destinationID, PushPending, limit)
+	if err != nil {
+		return nil, wrap("list destination pushes", err)
+	}
+	return collect(rows, scanPush, "list destination pushes")
+}
+
 // ListSessionPushes returns every push row of a session (all
 // destinations), oldest first: the stub of a recording deleted under
 // do_not_store.

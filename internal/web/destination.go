@@ -68,7 +68,8 @@ func (h *Handler) destinationsSection(r *http.Request, projectID string) (templa
 	data := struct {
 		Items  []item
 		Alerts int
-	}{}
+		Base   string
+	}{Base: "/orgs/" + r.PathValue("org") + "/projects/" + projectID}
 	for _, d := range list {
 		st, err := ds.DestinationPushStats(r.Context(), d.ID)
 		if err != nil {

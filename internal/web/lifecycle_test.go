@@ -23,6 +23,7 @@ type lifecycleEnv struct {
 	*env
 	pa, pb *veil.Project
 	sa, sb *veil.Session
+	master *keyring.Master // wraps pa's and pb's keys
 }
 
 func newLifecycleEnv(t *testing.T) *lifecycleEnv {
@@ -30,7 +31,7 @@ func newLifecycleEnv(t *testing.T) *lifecycleEnv {
 	e := newEnv(t, false)
 	ctx := context.Background()
 	m := keyring.NewMaster()
-	le := &lifecycleEnv{env: e}
+	le := &lifecycleEnv{env: e, master: m}
 	for _, x := range []struct {
 		org  *veil.Org
 		p    **veil.Project

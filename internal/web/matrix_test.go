@@ -85,9 +85,22 @@ var webhookMatrix = map[string]want{
 	"POST /orgs/{org}/projects/{project}/webhooks/{webhook}/messages/{message}/resend": {anon: 401, minRole: veil.RoleAdmin, ok: 404},
 }
 
+// destinationMatrix covers the destination pages; this fixture has no
+// destination service (503 once allowed). destinations_test.go covers
+// them with a real one, other tenants' ids included.
+var destinationMatrix = map[string]want{
+	"GET /orgs/{org}/projects/{project}/destinations":                       {anon: 303, minRole: veil.RoleMember, ok: 503},
+	"POST /orgs/{org}/projects/{project}/destinations":                      {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"kind": {"s3"}}},
+	"GET /orgs/{org}/projects/{project}/destinations/{destination}":         {anon: 303, minRole: veil.RoleMember, ok: 503},
+	"POST /orgs/{org}/projects/{project}/destinations/{destination}/test":   {anon: 401, minRole: veil.RoleAdmin, ok: 503},
+	"POST /orgs/{org}/projects/{project}/destinations/{destination}/delete": {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"confirm": {"yes"}}},
+}
+
 func init() {
-	for k, v := range webhookMatrix {
-		matrix[k] = v
+	for _, m := range []map[string]want{webhookMatrix, destinationMatrix} {
+		for k, v := range m {
+			matrix[k] = v
+		}
 	}
 }
 
@@ -154,7 +167,7 @@ func TestIsolationMatrix(t *testing.T) {
 						b = e.login(caller)
 					}
 					p := strings.NewReplacer("{org}", target.ID, "{session}", others[0].ID, "{project}", projects[0].ID, "{key}", "key_none",
-						"{webhook}", epB.ID, "{message}", msgB.ID).Replace(path)
+						"{webhook}", epB.ID, "{message}", msgB.ID, "{destination}", "dst_none").Replace(path)
 					if w.path != "" {
 						p = w.path
 					}

@@ -87,6 +87,9 @@ type Options struct {
 	// Lifecycle deletes recordings, erases and exports users and sets
 	// retention (lifecycle.go; nil: those forms answer 503).
 	Lifecycle Lifecycle
+	// Destinations adds, tests and removes S3/SFTP destinations (nil: the
+	// destination pages answer 503; the settings page still lists them).
+	Destinations Destinations
 	// Settings reads and saves projects' scrubbing rules and SDK masking
 	// defaults (nil: the settings page shows the built-in behaviour).
 	Settings ProjectSettings
@@ -201,6 +204,12 @@ func (h *Handler) routes() []route {
 		{"POST /orgs/{org}/projects/{project}/retention", loggedIn, auth.PermSettingsManage, h.saveRetention, false},
 		{"POST /orgs/{org}/projects/{project}/erase", loggedIn, auth.PermProjectManage, h.eraseUser, false},
 		{"POST /orgs/{org}/projects/{project}/export-user", loggedIn, auth.PermDataExport, h.exportUser, false},
+		// Destinations (destinations.go): read like keys, change like the API (admins).
+		{"GET /orgs/{org}/projects/{project}/destinations", loggedIn, auth.PermKeysRead, h.destinationList, false},
+		{"POST /orgs/{org}/projects/{project}/destinations", loggedIn, auth.PermDestinationsManage, h.destinationCreate, false},
+		{"GET /orgs/{org}/projects/{project}/destinations/{destination}", loggedIn, auth.PermKeysRead, h.destinationPage, false},
+		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/test", loggedIn, auth.PermDestinationsManage, h.destinationTest, false},
+		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/delete", loggedIn, auth.PermDestinationsManage, h.destinationDelete, false},
 	}
 }
 

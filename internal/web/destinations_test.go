@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/veil-privacy/veil"
+	"github.com/veil-privacy/veil/internal/auth"
+	"github.com/veil-privacy/veil/internal/destination"
+	"github.com/veil-privacy/veil/internal/testenv"
+	"github.com/veil-privacy/veil/internal/web"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopS3() // the versitygw server of the destination tests
+	os.Exit(code)
+}
+
+// withDestinations serves the lifecycle env's dashboard with a real
+// destination service (allowPrivate: the test servers are on 127.0.0.1).
+func (le *lifecycleEnv) withDestinations(allowPrivate bool) {
+	le.h = web.New(web.Options{
+		Store:        le.db,
+		Sessions:     &auth.Sessions{Store: le.db, Now: le.clk.Now},
+		Login:        &auth.Login{Store: le.db, Params: fastParams, Now: le.clk.Now},
+		MFA:          le.mfa,
+		Audit:        le.log,
+		Key:          le.key,
+		Origin:       le.base,
+		Destinations: &destination.Service{Store: le.db, Master: le.master, AllowPrivate: allowPrivate, Timeout: 10 * time.Second},
+	})
+}
+
+// sshKeys returns an unencrypted OpenSSH private key and an
+// authorized_keys line of another key (a pinned host key).
+func sshKeys(t *testing.T) (privatePEM, hostKeyLine string) {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	hp, _ := ssh.NewPublicKey(hostPub)
+	return string(pem.EncodeToMemory(blk)), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hp)))
+}
+
+// TestDestinationPages drives the destination pages over HTTP against a
+// real S3 server (versitygw): add with write-only secrets, the probe's
+// verified result and a clear failure, push failures and alerts, roles,
+// CSRF, another tenant's destination (404), the SSRF guard, removal, and
+// the audit log.
+func TestDestinationPages(t *testing.T) {
+	bucket, endpoint, access, secret := testenv.S3Bucket(t)
+	le := newLifecycleEnv(t)
+	ctx := context.Background()
+	base := "/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/destinations"
+	s3Form := url.Values{"kind": {"s3"}, "name": {"lake"}, "bucket": {bucket}, "prefix": {"veil"}, "region": {testenv.S3Region},
+		"endpoint": {endpoint}, "path_style": {"1"}, "sse": {"none"}, "mode": {"copy"},
+		"access_key_id": {access}, "secret_access_key": {secret}}
+	noSecrets := func(t *testing.T, what, body string) {
+		t.Helper()
+		for _, s := range []string{secret, access} {
+			if strings.Contains(body, s) {
+				t.Fatalf("%s renders a credential (%q):\n%s", what, s, body)
+			}
+		}
+	}
+
+	// Without the operator's opt-in, a loopback endpoint is refused, naming it.
+	le.withDestinations(false)
+	admin := le.login("admin")
+	admin.get(base)
+	resp, body := admin.post(base, s3Form)
+	if resp.StatusCode != 400 || !strings.Contains(body, "refused: loopback address") || !strings.Contains(body, "VEIL_DESTINATION_ALLOW_PRIVATE=true") {
+		t.Fatalf("loopback endpoint without the opt-in: %d\n%s", resp.StatusCode, body)
+	}
+	noSecrets(t, "the refused form", body)
+
+	le.withDestinations(true)
+	if resp, _ := le.login("viewer").get(base); resp.StatusCode != 403 {
+		t.Fatalf("viewer: %d", resp.StatusCode)
+	}
+	member := le.login("member")
+	if resp, body := member.get(base); resp.StatusCode != 200 || strings.Contains(body, "Add an S3") || !strings.Contains(body, "No destinations") {
+		t.Fatalf("member list: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := member.post(base, s3Form); resp.StatusCode != 403 {
+		t.Fatalf("member add: %d", resp.StatusCode)
+	}
+	if _, body := admin.get(base); !strings.Contains(body, "Add an S3-compatible destination") || !strings.Contains(body, "Add an SFTP destination") {
+		t.Fatalf("admin list without the add forms:\n%s", body)
+	}
+
+	// Invalid input: 400 with the reason, the form refilled without secrets.
+	bad := url.Values{}
+	for k, v := range s3Form {
+		bad[k] = v
+	}
+	bad.Set("bucket", "Not A Bucket")
+	resp, body = admin.post(base, bad)
+	if resp.StatusCode != 400 || !strings.Contains(body, "Bucket must be a valid S3 bucket name") || !strings.Contains(body, `value="Not A Bucket"`) {
+		t.Fatalf("bad bucket: %d\n%s", resp.StatusCode, body)
+	}
+	noSecrets(t, "the refilled form", body)
+	// CSRF: a wrong token or a cross-site post changes nothing.
+	if resp, _ := admin.post(base, url.Values{"csrf_token": {"forged"}, "kind": {"s3"}}); resp.StatusCode != 403 {
+		t.Fatalf("forged token: %d", resp.StatusCode)
+	}
+	if resp, _ := admin.post(base, s3Form, "Sec-Fetch-Site", "cross-site"); resp.StatusCode != 403 {
+		t.Fatalf("cross-site post: %d", resp.StatusCode)
+	}
+
+	// Add, then the probe against the real server: verified.
+	resp, _ = admin.post(base, s3Form)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasPrefix(loc, base+"/dst_") {
+		t.Fatalf("add: %d %s", resp.StatusCode, loc)
+	}
+	page := strings.TrimSuffix(loc, "?added=1")
+	id := strings.TrimPrefix(page, base+"/")
+	resp, body = admin.get(loc)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Destination added") || !strings.Contains(body, bucket) || !strings.Contains(body, "sealed (never shown)") {
+		t.Fatalf("destination page: %d\n%s", resp.StatusCode, body)
+	}
+	noSecrets(t, "the destination page", body)
+	resp, body = admin.post(page+"/test", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Test passed") || !strings.Contains(body, "s3://"+bucket+"/veil/.veil-probe/") {
+		t.Fatalf("probe: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := member.post(page+"/test", nil); resp.StatusCode != 403 {
+		t.Fatalf("member test: %d", resp.StatusCode)
+	}
+
+	// An SFTP destination nobody listens for: added, and its probe says why it failed.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	key, hostKey := sshKeys(t)
+	resp, _ = admin.post(base, url.Values{"kind": {"sftp"}, "name": {"archive"}, "host": {"127.0.0.1"}, "port": {strconv.Itoa(port)},
+		"user": {"veil"}, "dir": {"incoming"}, "host_key": {hostKey}, "private_key": {key}, "mode": {"do_not_store"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("add sftp: %d", resp.StatusCode)
+	}
+	sftpPage := strings.TrimSuffix(resp.Header.Get("Location"), "?added=1")
+	resp, body = admin.post(sftpPage+"/test", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Test failed") || !strings.Contains(body, "connection refused") {
+		t.Fatalf("sftp probe: %d\n%s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "OPENSSH PRIVATE KEY") {
+		t.Fatal("the private key is rendered")
+	}
+
+	// Push status: a failing push of the recorded session raises the alert.
+	seg := veil.PackedSegment{Segment: veil.Segment{ProjectID: le.pa.ID, SessionID: le.sa.ID, Seq: 0, BlobKey: "p/" + le.pa.ID + "/packs/pk_1",
+		Length: 10, FirstTS: time.Now(), LastTS: time.Now(), Events: 2}}
+	if _, err := le.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", Segments: []veil.PackedSegment{seg}}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := le.db.FindDestination(ctx, le.pa.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if n, err := le.db.EnqueuePushes(ctx, d, later, later, 10); err != nil || n != 1 {
+		t.Fatalf("enqueue: %d %v", n, err)
+	}
+	due, err := le.db.ListDuePushes(ctx, d.ID, later, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due: %v %v", due, err)
+	}
+	if _, err := le.db.FailPush(ctx, due[0], "unreachable", later, 1, veil.WebhookEvent{ProjectID: le.pa.ID, Type: "destination.failed", Data: map[string]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := member.get(base); !strings.Contains(body, "1 destination is failing") || !strings.Contains(body, "ALERT: unreachable") {
+		t.Fatalf("list without the alert:\n%s", body)
+	}
+	if _, body := member.get(page); !strings.Contains(body, le.sa.ID) || !strings.Contains(body, `<strong class="error">unreachable</strong>`) ||
+		strings.Contains(body, "Test: write") {
+		t.Fatalf("destination page without the failing push (or with admin buttons for a member):\n%s", body)
+	}
+
+	// Another tenant's destination: 404 under our project and theirs.
+	other, err := (&destination.Service{Store: le.db, Master: le.master, AllowPrivate: true}).Create(ctx, le.pb.ID, destination.Input{Kind: "s3",
+		S3: &destination.S3Config{Bucket: "bucket-b", Endpoint: "http://127.0.0.1:1"}, Secrets: destination.Secrets{AccessKeyID: "AK", SecretAccessKey: "SK"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{base + "/" + other.ID, "/orgs/" + le.orgB.ID + "/projects/" + le.pb.ID + "/destinations/" + other.ID} {
+		if resp, _ := admin.get(p); resp.StatusCode != 404 {
+			t.Fatalf("GET %s: %d, want 404", p, resp.StatusCode)
+		}
+		for _, action := range []string{"/test", "/delete"} {
+			if resp, _ := admin.post(p+action, url.Values{"confirm": {"yes"}}); resp.StatusCode != 404 {
+				t.Fatalf("POST %s%s: %d, want 404", p, action, resp.StatusCode)
+			}
+		}
+	}
+	if _, err := le.db.FindDestination(ctx, le.pb.ID, other.ID); err != nil {
+		t.Fatalf("the other tenant's destination: %v", err)
+	}
+
+	// Removal needs the confirmation box; the stub rows stay.
+	if resp, _ := admin.post(page+"/delete", nil); resp.StatusCode != 400 {
+		t.Fatalf("remove without confirmation: %d", resp.StatusCode)
+	}
+	if resp, _ := admin.post(page+"/delete", url.Values{"confirm": {"yes"}}); resp.StatusCode != 303 || resp.Header.Get("Location") != base+"?removed=1" {
+		t.Fatalf("remove: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := admin.get(page); resp.StatusCode != 404 {
+		t.Fatalf("removed destination page: %d", resp.StatusCode)
+	}
+	if _, body := admin.get(base); strings.Contains(body, id) || !strings.Contains(body, "archive") {
+		t.Fatalf("list after removal:\n%s", body)
+	}
+
+	var acts []string
+	entries, _ := le.db.ListAudit(ctx, veil.AuditFilter{OrgID: le.orgA.ID, Limit: 100})
+	for _, en := range entries {
+		if en.ObjectKind == "destination" {
+			acts = append(acts, en.Action+" "+en.Details["ok"])
+			if en.Details["project"] != le.pa.ID {
+				t.Fatalf("audit entry without the project: %+v", en)
+			}
+		}
+	}
+	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.create ,destination.test false,destination.delete " {
+		t.Fatalf("audit = %s", got)
+	}
+}
+
