@@ -240,4 +240,3 @@ func TestDestinationPages(t *testing.T) {
 		t.Fatalf("audit = %s", got)
 	}
 }
-
