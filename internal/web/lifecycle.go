@@ -45,6 +45,15 @@ var lifecycleTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return strconv.Itoa(*d)
 	},
+	"daysText": func(d *int) string {
+		switch {
+		case d == nil:
+			return "not set (forever)"
+		case *d == 0:
+			return "forever"
+		}
+		return strconv.Itoa(*d) + " day(s)"
+	},
 }).ParseFS(lifecycleFS, "templates/lifecycle/*.html"))
 
 func (h *Handler) lifecycleSvc() (Lifecycle, error) {

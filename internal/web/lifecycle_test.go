@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
@@ -14,6 +15,7 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/lifecycle"
 	"github.com/veil-privacy/veil/internal/provision"
+	"github.com/veil-privacy/veil/internal/store"
 	"github.com/veil-privacy/veil/internal/web"
 )
 
@@ -185,5 +187,85 @@ func TestEraseExportForms(t *testing.T) {
 	}
 	if !le.audited(lifecycle.ActionUserErase) || !le.audited(audit.ActionDataExport) {
 		t.Fatal("erasure or export not audit-logged")
+	}
+}
+
+// TestOrgRetentionPage: the organisation default retention on the org
+// page — read by everyone, previewed per project (overrides kept) before
+// an admin saves it, audit-logged, CSRF-protected and tenant-scoped.
+func TestOrgRetentionPage(t *testing.T) {
+	le := newLifecycleEnv(t)
+	ctx := context.Background()
+	org := "/orgs/" + le.orgA.ID
+	// A second project of org A keeps its replays forever by its own setting.
+	keep := &veil.Project{ID: veil.NewID("prj"), OrgID: le.orgA.ID, Name: "archive"}
+	var err error
+	if keep.WrappedKey, err = le.master.Wrap(keyring.NewDataKey(), provision.ProjectKeyAAD(le.orgA.ID, keep.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := le.db.CreateProject(ctx, keep); err != nil {
+		t.Fatal(err)
+	}
+	// A recording two months old in each project: only pa's goes.
+	old := time.Now().Add(-60 * 24 * time.Hour)
+	for _, pid := range []string{le.pa.ID, keep.ID} {
+		if err := le.db.CreateSession(ctx, &veil.Session{ProjectID: pid, ID: "session-old-" + pid, WrappedKey: []byte("w"), FirstSeen: old, LastSeen: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zero := 0
+	if err := le.db.SetRetention(ctx, &store.Retention{OrgID: le.orgA.ID, ProjectID: keep.ID, ReplayDays: &zero}); err != nil {
+		t.Fatal(err)
+	}
+
+	viewer := le.login("viewer")
+	if _, body := viewer.get(org); !strings.Contains(body, "Default data retention") || !strings.Contains(body, "not set (forever)") ||
+		strings.Contains(body, "Preview what would be deleted") {
+		t.Fatalf("viewer's org page:\n%s", body)
+	}
+	if resp, _ := viewer.post(org+"/retention", url.Values{"replays_days": {"30"}}); resp.StatusCode != 403 {
+		t.Fatalf("viewer saves: %d", resp.StatusCode)
+	}
+
+	admin := le.login("admin")
+	_, body := admin.get(org + "?preview=1&replays_days=30&events_days=")
+	for _, want := range []string{"Preview, nothing saved yet", "replays kept 30 day(s)", "the next run deletes <strong>1 session(s)</strong>",
+		"Projects with their own setting keep it", `name="replays_days" value="30"`, "Save this default"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("preview without %q:\n%s", want, body)
+		}
+	}
+	if r, _ := le.db.FindRetention(ctx, le.orgA.ID, ""); r != nil {
+		t.Fatalf("the preview saved %+v", r)
+	}
+	if resp, _ := admin.post(org+"/retention", url.Values{"replays_days": {"-1"}}); resp.StatusCode != 400 {
+		t.Fatalf("negative days: %d", resp.StatusCode)
+	}
+	if resp, _ := admin.post(org+"/retention", url.Values{"csrf_token": {"forged"}, "replays_days": {"30"}}); resp.StatusCode != 403 {
+		t.Fatalf("forged CSRF token: %d", resp.StatusCode)
+	}
+	// Another organisation's default: 404, unchanged.
+	if resp, _ := admin.post("/orgs/"+le.orgB.ID+"/retention", url.Values{"replays_days": {"1"}}); resp.StatusCode != 404 {
+		t.Fatalf("org B's retention: %d", resp.StatusCode)
+	}
+	if r, _ := le.db.FindRetention(ctx, le.orgB.ID, ""); r != nil {
+		t.Fatalf("org B's default changed: %+v", r)
+	}
+
+	resp, _ := admin.post(org+"/retention", url.Values{"replays_days": {"30"}, "events_days": {""}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != org+"?saved=retention#org-retention" {
+		t.Fatalf("save: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	r, err := le.db.FindRetention(ctx, le.orgA.ID, "")
+	if err != nil || r.ReplayDays == nil || *r.ReplayDays != 30 || r.EventDays != nil {
+		t.Fatalf("stored default: %+v %v", r, err)
+	}
+	_, body = viewer.get(org + "?saved=retention")
+	if !strings.Contains(body, "Default retention saved") || !strings.Contains(body, "replays kept <strong>30 day(s)</strong>") ||
+		!strings.Contains(body, "30 day(s) (org)") || !strings.Contains(body, "forever (project)") {
+		t.Fatalf("org page after saving:\n%s", body)
+	}
+	if !le.audited(lifecycle.ActionRetentionSet) {
+		t.Fatal("the change is not audit-logged")
 	}
 }

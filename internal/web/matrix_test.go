@@ -62,6 +62,7 @@ var matrix = map[string]want{
 	"POST /orgs/{org}/projects/{project}/keys/{key}/origins":              {anon: 401, minRole: veil.RoleMember, ok: 404},                                      // {key} is no key
 	"POST /orgs/{org}/projects/{project}/sessions/{session}/delete":       {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"confirm": {"yes"}}}, // no Lifecycle in this fixture
 	"POST /orgs/{org}/projects/{project}/retention":                       {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"replays_days": {"30"}}},
+	"POST /orgs/{org}/retention":                                          {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"replays_days": {"30"}}},
 	"POST /orgs/{org}/projects/{project}/erase":                           {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"user_id": {"u-1"}, "confirm": {"yes"}}},
 	"POST /orgs/{org}/projects/{project}/export-user":                     {anon: 401, minRole: veil.RoleMember, ok: 503, form: url.Values{"user_id": {"u-1"}}},
 	"GET /orgs/{org}/projects/{project}/trust":                            {anon: 303, minRole: veil.RoleViewer, ok: 200},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ type orgData struct {
 	CanAudit    bool
 	Audit       []*veil.AuditEntry
 	NextAfter   int64
+	Retention   template.HTML // the default retention section (orgretention.go)
 }
 
 func (h *Handler) loadOrg(r *http.Request) (*orgData, error) {
@@ -49,20 +51,31 @@ func (h *Handler) orgPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Members, err = h.o.Store.ListMembers(r.Context(), d.Org.ID); err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "org", page{Title: d.Org.Name, Data: d})
+	if d.Retention, err = h.orgRetentionSection(r, d); err != nil {
+		return err
+	}
+	flash := ""
+	if r.URL.Query().Get("saved") == "retention" {
+		flash = "Default retention saved. The hourly job applies it."
+	}
+	return h.render(w, r, http.StatusOK, "org", page{Title: d.Org.Name, Flash: flash, Data: d})
 }
 
-// orgSettings handles "POST /orgs/{org}/settings" (admins): require MFA,
-// retention.
+// orgSettings handles "POST /orgs/{org}/settings" (admins): require MFA.
+// The legacy retention_days field (the API's org "retention_days", which
+// the retention job does not read) is kept unless the form sends it; the
+// retention the job applies is set by POST /orgs/{org}/retention.
 func (h *Handler) orgSettings(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	d, err := h.loadOrg(r)
 	if err != nil {
 		return err
 	}
-	days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("retention_days")))
-	if err != nil {
-		return veil.Errorf(veil.EINVALID, "Retention must be a number of days.")
+	days := d.Settings.RetentionDays
+	if v := strings.TrimSpace(r.PostFormValue("retention_days")); v != "" {
+		if days, err = strconv.Atoi(v); err != nil {
+			return veil.Errorf(veil.EINVALID, "Retention must be a number of days.")
+		}
 	}
 	s := veil.OrgSettings{RequireMFA: r.PostFormValue("require_mfa") == "on", RetentionDays: days}
 	if err := h.o.Store.UpdateOrgSettings(ctx, d.Org.ID, s); err != nil {

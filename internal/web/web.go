@@ -202,6 +202,7 @@ func (h *Handler) routes() []route {
 		// Data lifecycle (lifecycle.go): the permissions of the matching API routes.
 		{"POST /orgs/{org}/projects/{project}/sessions/{session}/delete", loggedIn, auth.PermProjectManage, h.deleteSession, false},
 		{"POST /orgs/{org}/projects/{project}/retention", loggedIn, auth.PermSettingsManage, h.saveRetention, false},
+		{"POST /orgs/{org}/retention", loggedIn, auth.PermSettingsManage, h.saveOrgRetention, false},
 		{"POST /orgs/{org}/projects/{project}/erase", loggedIn, auth.PermProjectManage, h.eraseUser, false},
 		{"POST /orgs/{org}/projects/{project}/export-user", loggedIn, auth.PermDataExport, h.exportUser, false},
 		// Destinations (destinations.go): read like keys, change like the API (admins).
