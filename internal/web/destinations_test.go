@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/veil-privacy/veil"
@@ -238,5 +239,95 @@ func TestDestinationPages(t *testing.T) {
 	}
 	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.create ,destination.test false,destination.delete " {
 		t.Fatalf("audit = %s", got)
+	}
+}
+
+// TestDestinationScreenshots writes docs/screenshots/destinations.png (a
+// project's destinations: one pushing, one on a real S3 server, one
+// failing) and destination.png (the real one after "Test"), only when
+// VEIL_SCREENSHOTS is set.
+func TestDestinationScreenshots(t *testing.T) {
+	if os.Getenv("VEIL_SCREENSHOTS") == "" {
+		t.Skip("set VEIL_SCREENSHOTS=1 to refresh docs/screenshots")
+	}
+	bucket, endpoint, access, secret := testenv.S3Bucket(t)
+	le := newLifecycleEnv(t)
+	le.withDestinations(true)
+	ctx := context.Background()
+	svc := &destination.Service{Store: le.db, Master: le.master, AllowPrivate: true}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hostKey := sshKeys(t)
+	lake, err := svc.Create(ctx, le.pa.ID, destination.Input{Name: "Data lake (EU)", Kind: "s3", Mode: destination.ModeDoNotStore,
+		S3:      &destination.S3Config{Bucket: "acme-replays", Prefix: "veil", Region: "eu-west-1", SSE: destination.SSEKMS, KMSKeyID: "alias/replays"},
+		Secrets: destination.Secrets{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "example"}, AgeRecipient: id.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	minio, err := svc.Create(ctx, le.pa.ID, destination.Input{Name: "On-prem MinIO", Kind: "s3", Mode: destination.ModeCopy,
+		S3:      &destination.S3Config{Bucket: bucket, Prefix: "replays", Region: testenv.S3Region, Endpoint: endpoint, PathStyle: true},
+		Secrets: destination.Secrets{AccessKeyID: access, SecretAccessKey: secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := svc.Create(ctx, le.pa.ID, destination.Input{Name: "Archive (SFTP)", Kind: "sftp", Mode: destination.ModeCopy,
+		SFTP:    &destination.SFTPConfig{Host: "files.acme.example", Port: 22, User: "veil", Dir: "incoming/veil", HostKey: hostKey},
+		Secrets: destination.Secrets{Password: "example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recorded sessions: pushed to the lake, failing to the archive.
+	now := time.Now()
+	var segs []veil.PackedSegment
+	for i, sid := range []string{"ses_7Hq2Kc", "ses_9Lm4Rt", "ses_3Vx8Zp"} {
+		at := now.Add(-time.Duration(90-20*i) * time.Minute)
+		if err := le.db.CreateSession(ctx, &veil.Session{ProjectID: le.pa.ID, ID: sid, WrappedKey: []byte("w"), FirstSeen: at, LastSeen: at}); err != nil {
+			t.Fatal(err)
+		}
+		segs = append(segs, veil.PackedSegment{Segment: veil.Segment{ProjectID: le.pa.ID, SessionID: sid, Seq: 0, BlobKey: "p/" + le.pa.ID + "/packs/pk_1",
+			Offset: int64(i * 100), Length: 100, FirstTS: at, LastTS: at, Events: 40}})
+	}
+	if _, err := le.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", Segments: segs}); err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(time.Hour)
+	for _, d := range []*destination.View{lake, archive} {
+		if _, err := le.db.EnqueuePushes(ctx, d.Destination, later, later, 10); err != nil {
+			t.Fatal(err)
+		}
+		due, err := le.db.ListDuePushes(ctx, d.ID, later, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range due {
+			if d == archive {
+				for range 3 {
+					if _, err := le.db.FailPush(ctx, p, "unreachable", later, 3, veil.WebhookEvent{ProjectID: le.pa.ID, Type: "destination.failed", Data: map[string]string{}}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				continue
+			}
+			if i == 2 {
+				continue // still pending
+			}
+			p.Location, p.Prefix, p.SHA256, p.Bytes, p.Encrypted = "s3://acme-replays/veil/", le.pa.ID+"/"+now.UTC().Format("2006/01/02")+"/"+p.SessionID+"/", "ab12", 48213, true
+			if err := le.db.CompletePush(ctx, p, veil.WebhookEvent{ProjectID: le.pa.ID, Type: "recording.pushed", Data: map[string]string{}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	base := "/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/destinations"
+	res := runPlayer(t, &dataEnv{env: le.env}, "admin", []map[string]any{
+		{"name": "destinations", "path": base, "shot": "destinations.png"},
+		{"name": "destination", "path": base + "/" + minio.ID, "click": "#dest-test", "waitFor": "#test-result", "shot": "destination.png"},
+		{"name": "archive", "path": base + "/" + archive.ID},
+	})
+	for name, r := range res {
+		if r.Status != 200 {
+			t.Errorf("%s: %d %s", name, r.Status, r.Error)
+		}
 	}
 }
