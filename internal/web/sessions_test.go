@@ -170,7 +170,8 @@ func TestSessionList(t *testing.T) {
 		{"custom event", "?event=Signed+Up", 12, "ses_055", 12},
 		{"custom event and path", "?event=Signed+Up&path=/checkout", 6, "ses_055", 6},
 		{"unknown custom event", "?event=signed+up", 0, "", 0},
-		{"from today", "?from=" + time.Now().UTC().Format("2006-01-02"), 50, "ses_059", 60},
+		// The day the fixture's sessions start (an hour ago: yesterday just after midnight UTC).
+		{"from their first day", "?from=" + time.Now().Add(-time.Hour).UTC().Format("2006-01-02"), 50, "ses_059", 60},
 		{"until long ago", "?to=2000-01-01", 0, "", 0},
 	} {
 		status, ids := d.sessions(b, tc.query)
