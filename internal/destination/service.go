@@ -283,6 +283,9 @@ func (s *Service) Remove(ctx context.Context, projectID, id string) error {
 	return s.Store.DeleteDestination(ctx, projectID, id)
 }
 
+// probeTimeout bounds one Test.
+const probeTimeout = 45 * time.Second
+
 // TestResult is what Test did.
 type TestResult struct {
 	Location string `json:"location"`
@@ -294,11 +297,21 @@ type TestResult struct {
 // Test writes a small probe object to the destination (age-encrypted if
 // the destination encrypts), reads back its size and SHA-256, and deletes
 // it. Errors say what failed (connect, host key, auth, write, verify).
-func (s *Service) Test(ctx context.Context, projectID, id string) (*TestResult, error) {
+func (s *Service) Test(ctx context.Context, projectID, id string) (res *TestResult, err error) {
 	d, err := s.Store.FindDestination(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
+	// One bound for the whole probe: the dashboard and the API answer
+	// before the server's 60 s write timeout even when a host drops
+	// packets.
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	defer func() {
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s: %w", probeTimeout, err)
+		}
+	}()
 	t, err := s.open(ctx, d)
 	if err != nil {
 		return nil, err
@@ -314,7 +327,7 @@ func (s *Service) Test(ctx context.Context, projectID, id string) (*TestResult, 
 		}
 		name += ".age"
 	}
-	res := &TestResult{Location: t.Location(), Object: name, Bytes: len(data)}
+	res = &TestResult{Location: t.Location(), Object: name, Bytes: len(data)}
 	if err := s.putVerified(ctx, t, name, data); err != nil {
 		return res, err
 	}
