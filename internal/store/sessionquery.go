@@ -53,41 +53,11 @@ func (db *DB) durExpr() string {
 // page costs the same however deep it is, and sessions arriving meanwhile
 // never shift rows between pages.
 func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage, error) {
-	if q.ProjectID == "" {
-		return nil, invalidf("Project required.")
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	dur := db.durExpr()
-	key := "last_seen"
-	if q.Sort == "duration" {
-		key = dur
-	} else if q.Sort != "" && q.Sort != "time" {
-		return nil, invalidf("Sort by time or duration.")
-	}
-	from, args, where, err := db.sessionSource(ctx, q, key)
+	query, args, key, limit, err := db.sessionPageSQL(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if q.After != "" {
-		v, id, err := parseCursor(q.After)
-		if err != nil {
-			return nil, err
-		}
-		var kv any = v
-		if key == "last_seen" {
-			kv = db.ts(time.UnixMicro(v))
-		}
-		// Written out rather than as a row comparison, which SQLite
-		// cannot use an index for in every version.
-		where = append(where, "("+key+" < ? OR ("+key+" = ? AND id > ?))")
-		args = append(args, kv, kv, id)
-	}
-	args = append(args, limit+1)
-	rows, err := db.query(ctx, db.sql, "SELECT "+sessionCols+" FROM "+from+" WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY "+key+" DESC, id LIMIT ?", args...)
+	rows, err := db.query(ctx, db.sql, query, args...)
 	if err != nil {
 		return nil, wrap("find sessions", err)
 	}
@@ -106,6 +76,46 @@ func (db *DB) FindSessionPage(ctx context.Context, q SessionQuery) (*SessionPage
 		pg.Next = makeCursor(v, last.ID)
 	}
 	return pg, nil
+}
+
+// sessionPageSQL is FindSessionPage's query and arguments, its sort key
+// and page size.
+func (db *DB) sessionPageSQL(ctx context.Context, q SessionQuery) (query string, args []any, key string, limit int, err error) {
+	if q.ProjectID == "" {
+		return "", nil, "", 0, invalidf("Project required.")
+	}
+	limit = q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	key = "last_seen"
+	if q.Sort == "duration" {
+		key = db.durExpr()
+	} else if q.Sort != "" && q.Sort != "time" {
+		return "", nil, "", 0, invalidf("Sort by time or duration.")
+	}
+	from, args, where, err := db.sessionSource(ctx, q, key)
+	if err != nil {
+		return "", nil, "", 0, err
+	}
+	if q.After != "" {
+		v, id, err := parseCursor(q.After)
+		if err != nil {
+			return "", nil, "", 0, err
+		}
+		var kv any = v
+		if key == "last_seen" {
+			kv = db.ts(time.UnixMicro(v))
+		}
+		// Written out rather than as a row comparison, which cannot mix
+		// DESC and ASC; the leading "<=" bounds the index range, so a deep
+		// page starts reading at the cursor.
+		where = append(where, key+" <= ?", "("+key+" < ? OR ("+key+" = ? AND id > ?))")
+		args = append(args, kv, kv, kv, id)
+	}
+	args = append(args, limit+1)
+	query = "SELECT " + sessionCols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + key + " DESC, id LIMIT ?"
+	return query, args, key, limit, nil
 }
 
 // sessionWhere is the WHERE clause of q's filters (not its cursor), without
@@ -144,17 +154,45 @@ func (db *DB) sessionWhere(q SessionQuery, tagDriven bool, args []any) ([]string
 
 // tagDriveLimit is how many sessions with a custom event SQLite reads
 // through session_tags and sorts, rather than walking the project's
-// sessions in order and probing session_tags for each: reading 5,000 tag
-// rows costs about what walking to a page of a 0.5 % event does.
+// sessions in order and probing session_tags for each, when the list is
+// sorted by duration or filtered by path too (sorted by time alone it reads
+// session_tags_recent in order): reading 5,000 tag rows costs about what
+// walking to a page of a 0.5 % event does.
 var tagDriveLimit = 5000 // a variable for tests of both plans
 
+// tagRecentFrom is the sessions that saw a custom event (the arguments:
+// project, tag index) as a table named sessions, so every column and
+// condition stays unqualified. Its last_seen and id are session_tags' own
+// (equal to the session's: migration 0014), so ORDER BY last_seen DESC, id
+// reads the range of session_tags_recent in order and stops after a page,
+// probing sessions once per row. The join is CROSS on SQLite, which fixes
+// session_tags as the outer loop; Postgres has no CROSS JOIN … ON.
+func (db *DB) tagRecentFrom() string {
+	join := "JOIN"
+	if db.dialect == SQLite {
+		join = "CROSS JOIN"
+	}
+	return `(SELECT t.project_id, t.session_id AS id, s.wrapped_key, s.user_index, s.first_seen, t.last_seen,
+		s.url_path, s.user_agent, s.events, s.segments, s.errors, s.pages
+		FROM session_tags t ` + join + ` sessions s ON s.project_id = t.project_id AND s.id = t.session_id
+		WHERE t.project_id = ? AND t.tag_index = ?) AS sessions`
+}
+
 // sessionSource returns the FROM and WHERE of a query of q sorted by key,
-// with their arguments in order. Without ANALYZE statistics SQLite's
-// choice of index can be far off (a rare user's sessions found by walking
-// the whole project: hundreds of ms at 100k sessions), so it is chosen
-// here: the most selective equality first, a rare custom event through
-// session_tags, else the index of the sort. Postgres plans well on its own.
+// with their arguments in order. A custom event filter sorted by time reads
+// session_tags_recent in order on both databases (Postgres, left to
+// itself, walks the sessions by time and probes session_tags per row:
+// 100 probes per listed session for a 1 % event). Otherwise, without
+// ANALYZE statistics SQLite's choice of index can be far off (a rare
+// user's sessions found by walking the whole project: hundreds of ms at
+// 100k sessions), so it is chosen here: the most selective equality first,
+// a rare custom event through session_tags, else the index of the sort.
+// Postgres plans those well on its own.
 func (db *DB) sessionSource(ctx context.Context, q SessionQuery, key string) (string, []any, []string, error) {
+	if q.TagIndex != "" && q.UserIndex == "" && key == "last_seen" && (q.URLPath == "" || db.dialect != SQLite) {
+		where, args := db.sessionWhere(q, true, []any{q.ProjectID, q.TagIndex})
+		return db.tagRecentFrom(), args, where, nil
+	}
 	if db.dialect != SQLite {
 		where, args := db.sessionWhere(q, false, nil)
 		return "sessions", args, where, nil
@@ -167,8 +205,6 @@ func (db *DB) sessionSource(ctx context.Context, q SessionQuery, key string) (st
 			return "", nil, nil, wrap("count session tags", err)
 		}
 		if n <= tagDriveLimit {
-			// A derived table named sessions keeps every column and
-			// condition unqualified; CROSS JOIN fixes the join order.
 			from := `(SELECT sessions.* FROM session_tags t CROSS JOIN sessions ON sessions.project_id = t.project_id AND sessions.id = t.session_id
 				WHERE t.project_id = ? AND t.tag_index = ?) AS sessions`
 			where, args := db.sessionWhere(q, true, []any{q.ProjectID, q.TagIndex})
@@ -200,6 +236,15 @@ func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n i
 	from, args, where, err := db.sessionSource(ctx, q, "last_seen")
 	if err != nil {
 		return 0, false, err
+	}
+	if q.TagIndex != "" && q.UserIndex == "" && q.URLPath == "" && !q.HasErrors && q.MinDur == 0 && q.MaxDur == 0 && q.Until.IsZero() {
+		// Only the event (and a start of the range, on the tag's own
+		// last_seen): its session_tags rows alone, no probe of sessions
+		// (a tag row never outlives its session: ON DELETE CASCADE).
+		from, where, args = "session_tags", []string{"project_id = ?", "tag_index = ?"}, []any{q.ProjectID, q.TagIndex}
+		if !q.Since.IsZero() {
+			where, args = append(where, "last_seen >= ?"), append(args, db.ts(q.Since))
+		}
 	}
 	args = append(args, limit+1)
 	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM "+from+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)

@@ -30,7 +30,8 @@ func benchSessions(b *testing.B) int {
 // BenchmarkStore_FindSessionPage measures the dashboard's session list on a
 // project of 100,000 sessions (see benchSessions) spread over 30 days: first
 // pages, a page 20 deep, each filter, the duration sort and the capped count
-// the list shows; it reports p50 and p95 per query.
+// the list shows; it reports p50 and p95 per query. VEIL_BENCH_EXPLAIN=1
+// logs each page query's plan (Postgres: EXPLAIN ANALYZE).
 func BenchmarkStore_FindSessionPage(b *testing.B) {
 	ctx := context.Background()
 	for _, d := range dialects {
@@ -84,6 +85,13 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 			for name, q := range queries {
 				b.Run(name, func(b *testing.B) {
 					q.ProjectID, q.Limit = p.ID, 50
+					if os.Getenv("VEIL_BENCH_EXPLAIN") != "" {
+						plan, err := db.ExplainSessionPage(ctx, q, true)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Logf("plan of %q:\n%s", name, plan)
+					}
 					var lat []time.Duration
 					for b.Loop() {
 						start := time.Now()

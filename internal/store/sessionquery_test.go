@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,9 @@ func TestStore_FindSessionPage(t *testing.T) {
 					{"fifth by duration", store.SessionQuery{TagIndex: "fifth", Sort: "duration"}, 5, "ses_00"},
 					{"every with errors", store.SessionQuery{TagIndex: "every", HasErrors: true}, 6, "ses_23"},
 					{"fifth of user", store.SessionQuery{TagIndex: "fifth", UserIndex: "u1"}, 2, "ses_15"},
+					{"every by duration", store.SessionQuery{TagIndex: "every", Sort: "duration"}, 25, "ses_04"},
+					{"every on a path", store.SessionQuery{TagIndex: "every", URLPath: "/b"}, 12, "ses_23"},
+					{"fifth since", store.SessionQuery{TagIndex: "fifth", Since: t0.Add(10 * time.Minute)}, 3, "ses_20"},
 					{"none", store.SessionQuery{TagIndex: "none"}, 0, ""},
 				} {
 					tc.q.ProjectID, tc.q.Limit = p.ID, 2
@@ -129,11 +133,70 @@ func TestStore_FindSessionPage(t *testing.T) {
 				}
 				restore()
 			}
+			// A session's activity moving on after its events were tagged
+			// moves it in the event's time order too (session_tags keeps a
+			// copy of last_seen: migration 0014).
+			later := t0.Add(2 * time.Hour)
+			if _, err := db.UpdateSession(ctx, p.ID, "ses_05", veil.SessionUpdate{LastSeen: &later}); err != nil {
+				t.Fatal(err)
+			}
+			s10 := ss[10]
+			if _, err := db.CommitPack(ctx, &veil.PackCommit{NodeID: "n", Segments: []veil.PackedSegment{{Segment: veil.Segment{ProjectID: p.ID,
+				SessionID: s10.ID, Seq: 2, BlobKey: "p/y", Length: 1, FirstTS: s10.FirstSeen, LastTS: t0.Add(3 * time.Hour)},
+				Meta: veil.SegmentMeta{Tags: []string{"fifth", "late"}}}}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				q    store.SessionQuery
+				want string
+			}{
+				{store.SessionQuery{TagIndex: "fifth"}, "[ses_10 ses_05 ses_20 ses_15 ses_00]"},
+				{store.SessionQuery{TagIndex: "late"}, "[ses_10]"},
+				{store.SessionQuery{TagIndex: "every", Since: t0.Add(time.Hour)}, "[ses_10 ses_05]"},
+			} {
+				tc.q.ProjectID, tc.q.Limit = p.ID, 2
+				if got := fmt.Sprint(all(tc.q)); got != tc.want {
+					t.Errorf("after activity, %+v: %s, want %s", tc.q, got, tc.want)
+				}
+				if n, _, err := db.CountSessions(ctx, tc.q, 100); err != nil || n != len(strings.Fields(tc.want)) {
+					t.Errorf("after activity, %+v: count %d (%v)", tc.q, n, err)
+				}
+			}
 			if n, _, err := db.CountSessions(ctx, store.SessionQuery{ProjectID: other.ID}, 100); err != nil || n != 1 {
 				t.Errorf("other project: count %d (%v), want 1", n, err)
 			}
 			if _, err := db.FindSessionPage(ctx, store.SessionQuery{ProjectID: p.ID, After: "!!"}); veil.ErrorCode(err) != veil.EINVALID {
 				t.Errorf("bad cursor: %v", err)
+			}
+		})
+	}
+}
+
+// TestStore_SessionPagePlan checks that the custom event filter sorted by
+// time reads session_tags_recent in order (no sort step), on a first page
+// and a later one, and on both databases.
+func TestStore_SessionPagePlan(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			db := MustOpen(t, d.dsn(t))
+			ctx := context.Background()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			org := storetest.MustCreateOrg(t, db, "o")
+			p := storetest.MustCreateProject(t, db, org.ID, "p")
+			for _, q := range []store.SessionQuery{
+				{ProjectID: p.ID, TagIndex: "rare", Limit: 50},
+				{ProjectID: p.ID, TagIndex: "rare", Limit: 50, HasErrors: true, Since: time.Now().Add(-time.Hour)},
+				{ProjectID: p.ID, TagIndex: "rare", Limit: 50, After: "MTc2NDk5MDAwMDAwMDAwMDpzZXNfMQ"},
+			} {
+				plan, err := db.ExplainSessionPage(ctx, q, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(plan, "session_tags_recent") || strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+					t.Errorf("%+v: plan does not read session_tags_recent in order:\n%s", q, plan)
+				}
 			}
 		})
 	}
