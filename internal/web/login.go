@@ -13,7 +13,7 @@ import (
 // loginPage handles "GET /login".
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if p, _ := h.principal(r); p != nil && !p.session.MFAPending {
-		return redirect(w, r, "/account")
+		return redirect(w, r, h.returnTo(w, r, "/account"))
 	}
 	return h.render(w, r, http.StatusOK, "login", page{Title: "Log in"})
 }
@@ -75,7 +75,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.setSession(w, token, s)
-	return redirect(w, r, "/account")
+	return redirect(w, r, h.returnTo(w, r, "/account"))
 }
 
 type mfaPageData struct{ TOTP, Passkey bool }
@@ -146,7 +146,7 @@ func (h *Handler) mfaSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.setSession(w, token, s)
-	return redirect(w, r, "/account")
+	return redirect(w, r, h.returnTo(w, r, "/account"))
 }
 
 // logout handles "POST /logout".

@@ -171,6 +171,6 @@ func (h *Handler) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	h.setSession(w, token, s)
-	writeJSON(w, http.StatusOK, ceremony{Redirect: "/account"})
+	writeJSON(w, http.StatusOK, ceremony{Redirect: h.returnTo(w, r, "/account")})
 	return nil
 }

@@ -140,5 +140,5 @@ func (h *Handler) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.setSession(w, token, s)
-	return redirect(w, r, "/orgs/"+cfg.OrgID)
+	return redirect(w, r, h.returnTo(w, r, "/orgs/"+cfg.OrgID))
 }

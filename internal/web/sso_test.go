@@ -88,6 +88,20 @@ func TestSSO(t *testing.T) {
 			t.Fatalf("second SSO log-in: %d", r.StatusCode)
 		}
 	})
+	t.Run("ReturnsToSharedLink", func(t *testing.T) {
+		b := e.browser()
+		link := "/orgs/" + e.orgA.ID + "/projects?x=1"
+		if r, _ := b.get(link); r.StatusCode != 303 || r.Header.Get("Location") != "/login" {
+			t.Fatalf("logged out: %d %s", r.StatusCode, r.Header.Get("Location"))
+		}
+		resp := login(b, jane, nil)
+		if resp.StatusCode != 303 || resp.Header.Get("Location") != link {
+			t.Fatalf("callback: %d %s, want %s", resp.StatusCode, resp.Header.Get("Location"), link)
+		}
+		if r, _ := b.get(link); r.StatusCode != 200 {
+			t.Fatalf("the link after SSO: %d", r.StatusCode)
+		}
+	})
 	t.Run("SessionBoundToOrg", func(t *testing.T) {
 		b := e.browser()
 		if r := login(b, &mockoidc.MockUser{Subject: "b", Email: "ownerB@example.com", EmailVerified: true}, nil); r.StatusCode != 303 {
@@ -137,7 +151,7 @@ func TestSSO(t *testing.T) {
 			failed++
 		}
 	}
-	if ok != 3 || failed != 6 {
+	if ok != 4 || failed != 6 {
 		t.Fatalf("audit: %d SSO log-ins, %d failures", ok, failed)
 	}
 }

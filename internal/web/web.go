@@ -332,6 +332,9 @@ func (h *Handler) serve(rt route, w http.ResponseWriter, r *http.Request) error 
 		return redirect(w, r, "/login")
 	case rt.access == loggedIn && (p == nil || p.session.MFAPending):
 		if r.Method == http.MethodGet {
+			if !rt.json {
+				h.rememberReturn(w, r)
+			}
 			return redirect(w, r, "/login")
 		}
 		return veil.Errorf(veil.EUNAUTHORIZED, "Log in first.")
