@@ -18,10 +18,13 @@ import (
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
+	"github.com/veil-privacy/veil/internal/blob/local"
+	"github.com/veil-privacy/veil/internal/lifecycle"
 	"github.com/veil-privacy/veil/internal/provision"
 	"github.com/veil-privacy/veil/internal/scrub"
 	"github.com/veil-privacy/veil/internal/settings"
 	"github.com/veil-privacy/veil/internal/testenv"
+	"github.com/veil-privacy/veil/internal/web"
 )
 
 // requireChromium finds node, Chromium and playwright-core (sdk/node_modules),
@@ -76,6 +79,12 @@ type pageRun struct {
 // runPlayer logs in as user and visits pages in Chromium.
 func runPlayer(t *testing.T, d *dataEnv, user string, pages []map[string]any) map[string]pageRun {
 	t.Helper()
+	return runPlayerBefore(t, d, user, nil, pages)
+}
+
+// runPlayerBefore is runPlayer visiting the before pages logged out first.
+func runPlayerBefore(t *testing.T, d *dataEnv, user string, before, pages []map[string]any) map[string]pageRun {
+	t.Helper()
 	node, chromium := requireChromium(t)
 	shots := ""
 	if v := os.Getenv("VEIL_SCREENSHOTS"); v != "" {
@@ -88,7 +97,7 @@ func runPlayer(t *testing.T, d *dataEnv, user string, pages []map[string]any) ma
 		os.MkdirAll(shots, 0o755)
 	}
 	arg, _ := json.Marshal(map[string]any{"chromium": chromium, "base": d.base, "email": d.users[user].Email,
-		"password": password, "pages": pages, "shots": shots})
+		"password": password, "before": before, "pages": pages, "shots": shots})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "testdata/player.mjs", string(arg))
@@ -197,7 +206,8 @@ func TestPlayerNoEgress(t *testing.T) {
 }
 
 // TestDashboardScreenshots writes PNGs of the dashboard pages into
-// docs/screenshots (only when VEIL_SCREENSHOTS is set).
+// docs/screenshots (only when VEIL_SCREENSHOTS is set), and checks that
+// each page shows what it is for.
 func TestDashboardScreenshots(t *testing.T) {
 	if os.Getenv("VEIL_SCREENSHOTS") == "" {
 		t.Skip("set VEIL_SCREENSHOTS=1 to refresh docs/screenshots")
@@ -206,10 +216,17 @@ func TestDashboardScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := newDataEnv(t, string(demo))
+	d := newDataEnvOpts(t, fakeReplays{events: string(demo), messages: testMessages()}, func(d *dataEnv, o *web.Options) {
+		bl, err := local.New(filepath.Join(t.TempDir(), "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Lifecycle = &lifecycle.Service{Store: d.db, Blobs: bl, Master: d.master, Audit: d.log}
+	})
 	base := "/orgs/" + d.orgA.ID + "/projects/" + d.project.ID
 	b := d.login("viewer")
 	b.get(base + "/sessions/ses_007/replay.ndjson") // a view for the trust page
+	d.login("admin").enrolMFA()                     // for the MFA step
 	for _, o := range []string{"https://shop.example.com", "https://staging.shop.example.com"} {
 		if _, _, err := (&provision.Service{Store: d.db, Master: d.master}).CreateKey(context.Background(), d.project.ID, veil.KeyBrowser, []string{o}); err != nil {
 			t.Fatal(err)
@@ -228,17 +245,58 @@ func TestDashboardScreenshots(t *testing.T) {
 	if _, err := svc.PutSDK(actx, d.project, sdkSettings); err != nil {
 		t.Fatal(err)
 	}
-	res := runPlayer(t, d, "owner", []map[string]any{
-		{"name": "sessions", "path": base + "/sessions", "shot": "sessions.png"},
-		{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500}, // player.png: TestPlayerEndToEnd
-		{"name": "events", "path": base + "/events", "shot": "events.png"},
-		{"name": "settings", "path": base + "/settings", "shot": "settings.png", "fill": map[string]string{"#try-sample": trySample},
-			"select": map[string]string{"#try-format": "json"}, "click": "#try-run", "waitFor": "#try-result"},
-		{"name": "trust", "path": base + "/trust", "shot": "trust.png"},
-	})
-	for name, r := range res {
-		if r.Status != 200 {
+	// Each page, its screenshot and what it must show (in its main text).
+	pages := []struct {
+		page map[string]any
+		want []string
+	}{
+		{map[string]any{"name": "sessions", "path": base + "/sessions", "shot": "sessions.png"}, []string{"sessions", "ses_059"}},
+		{map[string]any{"name": "player", "path": base + "/sessions/ses_042", "player": true, "playMs": 1500}, nil}, // player.png: TestPlayerEndToEnd
+		{map[string]any{"name": "events", "path": base + "/events", "shot": "events.png"}, []string{"Signed Up"}},
+		{map[string]any{"name": "event", "path": base + "/events", "click": "table a[href*='/events/m-0-0']", "waitFor": "pre.json",
+			"shot": "event.png"}, []string{`"messageId": "m-0-0"`, `"event": "Signed Up"`, "after server-side scrubbing"}},
+		{map[string]any{"name": "settings", "path": base + "/settings", "shot": "settings.png", "fill": map[string]string{"#try-sample": trySample},
+			"select": map[string]string{"#try-format": "json"}, "click": "#try-run", "waitFor": "#try-result"}, []string{"Server-side scrubbing", "[Filtered]"}},
+		{map[string]any{"name": "keys", "path": base + "/settings", "shot": "keys.png", "top": true},
+			[]string{"Write keys", "veil_wk_", "Rotate", "integrity=\"sha384-", "New key"}},
+		{map[string]any{"name": "retention", "path": base + "/settings?preview=1&replays_days=0&events_days=1#retention-preview",
+			"shot": "retention.png", "shotOf": "section.lifecycle"}, []string{"Data retention", "Preview, nothing saved yet", "Save this retention", "Erase / export a user"}},
+		{map[string]any{"name": "trust", "path": base + "/trust", "shot": "trust.png"}, []string{"viewer@example.com"}},
+		{map[string]any{"name": "org", "path": "/orgs/" + d.orgA.ID, "shot": "org.png"}, []string{"Projects", "shop", "Members", "viewer@example.com", "admin", "Require two-factor"}},
+		{map[string]any{"name": "audit", "path": "/orgs/" + d.orgA.ID + "/audit", "shot": "audit.png"}, []string{"hash-chained", "user viewer@example.com", "replay.view", "project.scrub_rules_change", "project.sdk_settings_change"}},
+		{map[string]any{"name": "account", "path": "/account", "shot": "account.png"}, []string{"Organisations", "Two-factor authentication", "Change password", "Browsers logged in"}},
+		{map[string]any{"name": "account-mfa", "path": "/account/mfa", "shot": "account-mfa.png"}, []string{"Scan this code", "Turn on"}},
+	}
+	before := []map[string]any{
+		{"name": "login", "path": "/login", "shot": "login.png", "read": "main"},
+		{"name": "login-mfa", "path": "/login", "fill": map[string]string{"#email": "admin@example.com", "#password": password},
+			"click": "form[action=\"/login\"] button", "waitFor": "#code", "read": "main", "shot": "login-mfa.png"},
+	}
+	wants := map[string][]string{"login": {"E-mail", "Password", "Log in", "single sign-on"}, "login-mfa": {"Code", "recovery codes"}}
+	var list []map[string]any
+	for _, p := range pages {
+		if p.page["read"] == nil && p.want != nil {
+			p.page["read"] = "main"
+		}
+		list = append(list, p.page)
+		wants[p.page["name"].(string)] = p.want
+	}
+	res := runPlayerBefore(t, d, "owner", before, list)
+	for name, want := range wants {
+		r, ok := res[name]
+		if !ok || r.Status != 200 || r.Error != "" {
 			t.Errorf("%s: %d %s", name, r.Status, r.Error)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%s does not show %q:\n%s", name, w, r.Text)
+			}
+		}
+		// On the browser's first page Chromium asks for /favicon.ico
+		// (404, the only resource the log-in page does not link).
+		if len(r.Console) > 0 && !(name == "login" && len(r.Console) == 1 && strings.Contains(r.Console[0], "404")) {
+			t.Errorf("%s: console %v", name, r.Console)
 		}
 	}
 }

@@ -21,7 +21,8 @@ type orgData struct {
 	CanAudit    bool
 	Audit       []*veil.AuditEntry
 	NextAfter   int64
-	Retention   template.HTML // the default retention section (orgretention.go)
+	Retention   template.HTML     // the default retention section (orgretention.go)
+	Emails      map[string]string // audit: member user id -> e-mail
 }
 
 func (h *Handler) loadOrg(r *http.Request) (*orgData, error) {
@@ -101,6 +102,15 @@ func (h *Handler) orgAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(d.Audit) == 100 {
 		d.NextAfter = d.Audit[99].Seq
+	}
+	// Actors shown by e-mail where they are members (ids are unreadable).
+	ms, err := h.o.Store.ListMembers(r.Context(), d.Org.ID)
+	if err != nil {
+		return err
+	}
+	d.Emails = make(map[string]string, len(ms))
+	for _, m := range ms {
+		d.Emails[m.UserID] = m.Email
 	}
 	return h.render(w, r, http.StatusOK, "audit", page{Title: "Audit log — " + d.Org.Name, Data: d})
 }

@@ -60,6 +60,12 @@ func newDataEnv(t *testing.T, events string) *dataEnv {
 
 // newDataEnvWith is newDataEnv with rp as the recordings and events.
 func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
+	return newDataEnvOpts(t, rp, nil)
+}
+
+// newDataEnvOpts is newDataEnvWith with more options set by opt (which
+// may be nil).
+func newDataEnvOpts(t *testing.T, rp web.Replays, opt func(d *dataEnv, o *web.Options)) *dataEnv {
 	e := newEnv(t, false)
 	d := &dataEnv{env: e, master: keyring.NewMaster()}
 	ctx := context.Background()
@@ -95,7 +101,7 @@ func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 	if _, err := e.db.CommitPack(ctx, pack); err != nil {
 		t.Fatal(err)
 	}
-	e.h = web.New(web.Options{
+	o := web.Options{
 		Store:    e.db,
 		Sessions: &auth.Sessions{Store: e.db, Now: e.clk.Now},
 		Login:    &auth.Login{Store: e.db, Params: fastParams, Now: e.clk.Now},
@@ -109,7 +115,11 @@ func newDataEnvWith(t *testing.T, rp web.Replays) *dataEnv {
 		Webhooks: &webhook.Service{Store: e.db, Key: e.key, AllowPrivate: true},
 		Storage:  web.StorageInfo{Database: "SQLite, test", Blobs: "local directory, test"},
 		Settings: settings.New(e.db),
-	})
+	}
+	if opt != nil {
+		opt(d, &o)
+	}
+	e.h = web.New(o)
 	srv := server.New(server.Options{})
 	for _, rt := range e.h.Routes() {
 		srv.Handle(rt.Pattern, e.h)

@@ -489,9 +489,12 @@ type page struct {
 	Title string
 	CSRF  string
 	User  *veil.User
-	Flash string
-	Error string
-	Data  any
+	// Pending: the user has given the password, not yet the second
+	// factor (no link to pages they cannot open yet).
+	Pending bool
+	Flash   string
+	Error   string
+	Data    any
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
@@ -503,6 +506,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if pg.User == nil && p != nil {
 		pg.User = p.user
 	}
+	pg.Pending = p != nil && p.session.MFAPending
 	if pg.CSRF == "" {
 		seed := h.csrfSeed(r, p)
 		if seed == "" {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,8 @@ import (
 	"github.com/veil-privacy/veil/internal/webhook"
 )
 
+// secretRE finds a signing secret (in a page unescaped first: html/template
+// writes "+" as &#43;).
 var secretRE = regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`)
 
 // TestWebhookPages walks the webhook pages as an admin (create with the
@@ -46,7 +49,7 @@ func TestWebhookPages(t *testing.T) {
 	// Created: the secret is on this page only.
 	resp, body = admin.post(base+"/webhooks", url.Values{"url": {"https://hooks.example/in"}, "description": {"CRM"},
 		"types": {webhook.SessionStarted, webhook.SessionEnded}, "enabled": {"1"}})
-	secret := secretRE.FindString(body)
+	secret := secretRE.FindString(html.UnescapeString(body))
 	if resp.StatusCode != 201 || secret == "" {
 		t.Fatalf("create: %d\n%s", resp.StatusCode, body)
 	}
@@ -124,7 +127,7 @@ func TestWebhookPages(t *testing.T) {
 	}
 	// Rotate with overlap: a new secret, shown once, and the old one's end.
 	resp, body = admin.post(lp+"/rotate", url.Values{"overlap": {"1h"}})
-	if resp.StatusCode != 200 || secretRE.FindString(body) == "" || !strings.Contains(body, "also signs until") {
+	if resp.StatusCode != 200 || secretRE.FindString(html.UnescapeString(body)) == "" || !strings.Contains(body, "also signs until") {
 		t.Fatalf("rotate: %d\n%s", resp.StatusCode, body)
 	}
 
@@ -167,8 +170,8 @@ func TestWebhookPages(t *testing.T) {
 }
 
 // TestWebhookScreenshots writes docs/screenshots/webhooks.png (an endpoint
-// with its delivery log) and webhooks-list.png, only when VEIL_SCREENSHOTS
-// is set.
+// with its delivery log), webhooks-list.png and webhook-message.png (one
+// message's attempts), only when VEIL_SCREENSHOTS is set.
 func TestWebhookScreenshots(t *testing.T) {
 	if os.Getenv("VEIL_SCREENSHOTS") == "" {
 		t.Skip("set VEIL_SCREENSHOTS=1 to refresh docs/screenshots")
@@ -232,12 +235,24 @@ func TestWebhookScreenshots(t *testing.T) {
 	}
 	base := "/orgs/" + e.orgA.ID + "/projects/" + p.ID + "/webhooks"
 	res := runPlayer(t, &dataEnv{env: e}, "admin", []map[string]any{
-		{"name": "webhooks-list", "path": base, "shot": "webhooks-list.png"},
-		{"name": "webhook", "path": base + "/" + ep.ID, "shot": "webhooks.png"},
+		{"name": "webhooks-list", "path": base, "shot": "webhooks-list.png", "read": "main"},
+		{"name": "webhook", "path": base + "/" + ep.ID, "shot": "webhooks.png", "read": "main"},
+		{"name": "webhook-message", "path": base + "/" + ep.ID, "click": "tr:has-text('export.completed') a[href*='/messages/']",
+			"waitFor": "table.log", "shot": "webhook-message.png", "read": "main"},
 	})
-	for name, r := range res {
-		if r.Status != 200 {
+	for name, want := range map[string][]string{
+		"webhooks-list":   {"https://crm.example.com/hooks/veil", "410 Gone"},
+		"webhook":         {"Send test event", "Rotate secret", "export.completed", "503"},
+		"webhook-message": {"export.completed", "Attempts", "503", "maintenance, retry later"},
+	} {
+		r := res[name]
+		if r.Status != 200 || r.Error != "" {
 			t.Errorf("%s: %d %s", name, r.Status, r.Error)
+		}
+		for _, w := range want {
+			if !strings.Contains(r.Text, w) {
+				t.Errorf("%s does not show %q:\n%s", name, w, r.Text)
+			}
 		}
 	}
 }

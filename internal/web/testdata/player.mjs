@@ -1,6 +1,7 @@
 // Drives the dashboard's replay player in headless Chromium (playwright-core
 // from sdk/node_modules). Argument: {"chromium", "base", "email", "password",
-// "pages": [{"name", "path", "player": bool}], "shots": dir or ""}.
+// "before": pages visited logged out, "pages": [{"name", "path", "player": bool,
+// "fill", "select", "click", "waitFor", "read", "shot", "shotOf", "top"}], "shots": dir or ""}.
 // Prints {"name": {status, headers, requests, consoleErrors, player: {...}}}.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -23,12 +24,20 @@ try {
   page.on("request", (r) => current && current.requests.push(r.url()));
   page.on("console", (m) => current && (m.type() === "error" || m.type() === "warning") && current.console.push(m.type() + ": " + m.text()));
   page.on("pageerror", (e) => current && current.console.push("pageerror: " + e.message));
+  // Pages to visit before logging in (the log-in page itself, the MFA
+  // step of another account).
+  for (const p of cfg.before || []) await visit(p);
   await page.goto(cfg.base + "/login");
   await page.fill("#email", cfg.email);
   await page.fill("#password", cfg.password);
-  const [login] = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  const [login] = await Promise.all([page.waitForNavigation(), page.click("form[action=\"/login\"] button[type=submit]")]);
   if (!/\/account|\/orgs/.test(page.url())) throw new Error("log-in failed: " + (login && login.status()) + " " + page.url() + " " + (await page.content()).replace(/[\s\S]*<main[^>]*>/, "").slice(0, 400));
-  for (const p of cfg.pages) {
+  for (const p of cfg.pages) await visit(p);
+
+  // visit opens p.path, plays the player if p.player, fills and clicks
+  // what p says, reads p.read's text and takes the screenshot p.shot (of
+  // the element p.shotOf, the first screenful if p.top, else the whole page).
+  async function visit(p) {
     const r = { requests: [], console: [] };
     current = r;
     out[p.name] = r;
@@ -42,7 +51,8 @@ try {
         await page.waitForFunction(() => document.getElementById("player").dataset.state !== "loading", null, { timeout: 20000 });
       } catch (e) {
         r.error = String(e) + " at " + page.url() + ": " + (await page.content()).slice(0, 3000);
-        continue;
+        current = null;
+        return;
       }
       r.player = await page.evaluate(() => {
         const el = document.getElementById("player");
@@ -123,7 +133,16 @@ try {
     if (p.click) await page.click(p.click);
     if (p.waitFor) await page.waitForSelector(p.waitFor, { state: "visible", timeout: 15000 });
     if (p.read) r.text = await page.evaluate((sel) => document.querySelector(sel).textContent, p.read);
-    if (cfg.shots && p.shot) await page.screenshot({ path: join(cfg.shots, p.shot), fullPage: true });
+    if (cfg.shots && p.shot) {
+      if (p.shotOf) {
+        // The element with a margin of the page around it.
+        const b = await page.locator(p.shotOf).boundingBox();
+        const y = await page.evaluate(() => window.scrollY);
+        const m = 24;
+        const clip = { x: Math.max(0, b.x - m), y: Math.max(0, b.y + y - 4), width: b.width + 2 * m, height: b.height + m + 4 };
+        await page.screenshot({ path: join(cfg.shots, p.shot), fullPage: true, clip });
+      } else await page.screenshot({ path: join(cfg.shots, p.shot), fullPage: !p.top });
+    }
     current = null;
   }
 } catch (e) {
