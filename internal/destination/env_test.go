@@ -3,12 +3,9 @@ package destination_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,9 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/pkg/sftp"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/blob/local"
@@ -235,135 +229,4 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// sftpServer is a real SFTP server: pkg/sftp's server over an x/crypto/ssh
-// server on 127.0.0.1, serving files below root. It accepts one user with
-// a public key or a password.
-type sftpServer struct {
-	t       *testing.T
-	root    string
-	addr    string
-	hostKey ssh.Signer
-	cfg     *ssh.ServerConfig
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
-
-const sftpUser, sftpPassword = "veil", "correct horse battery"
-
-func newSFTPServer(t *testing.T, clientKey ssh.PublicKey) *sftpServer {
-	t.Helper()
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	hk, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sftpServer{t: t, root: t.TempDir(), hostKey: hk}
-	s.cfg = &ssh.ServerConfig{
-		PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-			if c.User() == sftpUser && clientKey != nil && bytes.Equal(k.Marshal(), clientKey.Marshal()) {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("unknown key")
-		},
-		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			if c.User() == sftpUser && string(pw) == sftpPassword {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("bad password")
-		},
-	}
-	s.cfg.AddHostKey(hk)
-	s.start("127.0.0.1:0")
-	t.Cleanup(s.stop)
-	return s
-}
-
-// hostKeyLine is the server's key as an authorized_keys line.
-func (s *sftpServer) hostKeyLine() string {
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.hostKey.PublicKey())))
-}
-
-func (s *sftpServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
-
-func (s *sftpServer) start(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.mu.Lock()
-	s.ln, s.addr = ln, ln.Addr().String()
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.serve(c) }()
-		}
-	}()
-}
-
-// stop closes the listener and every connection (an outage).
-func (s *sftpServer) stop() {
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	for _, c := range s.conns {
-		c.Close()
-	}
-	s.conns = nil
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-// restart listens again on the same address.
-func (s *sftpServer) restart() { s.start(s.addr) }
-
-func (s *sftpServer) serve(c net.Conn) {
-	_, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
-	if err != nil {
-		c.Close()
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(ssh.UnknownChannelType, "session only")
-			continue
-		}
-		ch, in, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			for req := range in {
-				ok := req.Type == "subsystem" && len(req.Payload) > 4 && string(req.Payload[4:]) == "sftp"
-				req.Reply(ok, nil)
-				if !ok {
-					continue
-				}
-				srv, err := sftp.NewServer(ch, sftp.WithServerWorkingDirectory(s.root))
-				if err != nil {
-					ch.Close()
-					return
-				}
-				srv.Serve()
-				srv.Close()
-				return
-			}
-		}()
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/veil-privacy/veil/internal/destination"
 	"github.com/veil-privacy/veil/internal/store"
+	"github.com/veil-privacy/veil/internal/testenv"
 )
 
 // TestSFTP_LaterSegmentsArePart2: segments packed after a session was
@@ -19,7 +20,7 @@ func TestSFTP_LaterSegmentsArePart2(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	priv, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	if _, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeCopy, priv, "")); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestSFTP_LaterSegmentsArePart2(t *testing.T) {
 	if r := e.run(); r.Pushed != 1 {
 		t.Fatalf("second run: %+v", r)
 	}
-	dir := filepath.Join(srv.root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), "ses_parts01")
+	dir := filepath.Join(srv.Root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), "ses_parts01")
 	p1 := gunzip(t, readPushed(t, filepath.Join(dir, "events.json.gz"), nil))
 	p2 := gunzip(t, readPushed(t, filepath.Join(dir, "events.part-2.json.gz"), nil))
 	if !strings.Contains(p1, canary+"-0") || strings.Contains(p1, canary+"-1") ||
@@ -81,7 +82,7 @@ func TestBatches(t *testing.T) {
 	e := newEnv(t)
 	e.svc.Batch = 2
 	priv, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	if _, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeDoNotStore, priv, "")); err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +93,14 @@ func TestBatches(t *testing.T) {
 		e.clock.Advance(time.Second)
 	}
 	e.clock.Advance(time.Hour)
-	srv.stop() // part 1 of everything stays pending
+	srv.Stop() // part 1 of everything stays pending
 	for range 3 {
 		e.run()
 	}
 	e.replay("ses_batch_1", 1) // new data while part 1 is pending
 	e.pack()
 	e.clock.Advance(time.Hour)
-	srv.restart()
+	srv.Restart()
 	total := destination.RunResult{}
 	for range 10 {
 		e.clock.Advance(2 * time.Hour)

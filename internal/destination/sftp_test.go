@@ -24,6 +24,7 @@ import (
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/destination"
 	"github.com/veil-privacy/veil/internal/store"
+	"github.com/veil-privacy/veil/internal/testenv"
 )
 
 // clientKey returns a fresh ed25519 client key as OpenSSH PEM and its
@@ -39,9 +40,9 @@ func clientKey(t *testing.T) (string, ssh.PublicKey) {
 	return string(pem.EncodeToMemory(blk)), sp
 }
 
-func sftpInput(srv *sftpServer, mode, privateKey, recipient string) destination.Input {
+func sftpInput(srv *testenv.SFTPServer, mode, privateKey, recipient string) destination.Input {
 	return destination.Input{Name: "archive", Kind: destination.KindSFTP, Mode: mode,
-		SFTP:         &destination.SFTPConfig{Host: "127.0.0.1", Port: srv.port(), User: sftpUser, Dir: "veil/out", HostKey: srv.hostKeyLine()},
+		SFTP:         &destination.SFTPConfig{Host: "127.0.0.1", Port: srv.Port(), User: testenv.SFTPUser, Dir: "veil/out", HostKey: srv.HostKeyLine()},
 		Secrets:      destination.Secrets{PrivateKey: privateKey},
 		AgeRecipient: recipient}
 }
@@ -90,7 +91,7 @@ func testDoNotStore(t *testing.T, dsn string) {
 	e := newEnvOn(t, dsn)
 	ep := e.subscribe()
 	priv, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	id, _ := age.GenerateX25519Identity()
 	d, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeDoNotStore, priv, id.Recipient().String()))
 	if err != nil {
@@ -116,7 +117,7 @@ func testDoNotStore(t *testing.T, dsn string) {
 
 	// The pushed objects, read straight from the server's disk.
 	sess := e.project.ProjectID + "/" + time.Now().UTC().Format("2006/01/02") + "/ses_canary1/"
-	dir := filepath.Join(srv.root, "veil/out", sess)
+	dir := filepath.Join(srv.Root, "veil/out", sess)
 	evPath := filepath.Join(dir, "events.json.gz.age")
 	raw, _ := os.ReadFile(evPath)
 	if bytes.Contains(raw, []byte(canary)) {
@@ -182,7 +183,7 @@ func TestSFTP_HostKeyPinning(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	priv, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 
 	ok, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeCopy, priv, ""))
 	if err != nil {
@@ -192,13 +193,13 @@ func TestSFTP_HostKeyPinning(t *testing.T) {
 	if err != nil || !res.Verified {
 		t.Fatalf("test with the pinned key: %+v, %v", res, err)
 	}
-	if _, err := os.Stat(filepath.Join(srv.root, "veil/out", res.Object)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(srv.Root, "veil/out", res.Object)); !os.IsNotExist(err) {
 		t.Fatalf("probe object left behind: %v", err)
 	}
 
 	// Password authentication works too.
 	in := sftpInput(srv, destination.ModeCopy, "", "")
-	in.Secrets = destination.Secrets{Password: sftpPassword}
+	in.Secrets = destination.Secrets{Password: testenv.SFTPPassword}
 	pw, err := e.svc.Create(ctx, e.project.ProjectID, in)
 	if err != nil {
 		t.Fatal(err)
@@ -209,9 +210,9 @@ func TestSFTP_HostKeyPinning(t *testing.T) {
 
 	// Another server's key (the real server's key changed, or a man in the
 	// middle) is refused before authenticating.
-	other := newSFTPServer(t, pub)
+	other := testenv.SFTP(t, pub)
 	in = sftpInput(srv, destination.ModeCopy, priv, "")
-	in.SFTP.HostKey = "[127.0.0.1]:22 " + other.hostKeyLine() // known_hosts form
+	in.SFTP.HostKey = "[127.0.0.1]:22 " + other.HostKeyLine() // known_hosts form
 	bad, err := e.svc.Create(ctx, e.project.ProjectID, in)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +251,7 @@ func testOutage(t *testing.T, dsn string) {
 	e.svc.Metrics = destination.NewMetrics(reg)
 	ep := e.subscribe()
 	priv, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	d, err := e.svc.Create(ctx, e.project.ProjectID, sftpInput(srv, destination.ModeDoNotStore, priv, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +260,7 @@ func testOutage(t *testing.T, dsn string) {
 		e.replay(sid, 0)
 	}
 	e.pack()
-	srv.stop()
+	srv.Stop()
 	e.clock.Advance(time.Hour)
 
 	for i := 1; i <= 3; i++ {
@@ -291,7 +292,7 @@ func testOutage(t *testing.T, dsn string) {
 		}
 	}
 
-	srv.restart()
+	srv.Restart()
 	e.clock.Advance(time.Hour)
 	r := e.run()
 	if r.Pushed != 3 || r.Deleted != 3 {
@@ -305,7 +306,7 @@ func testOutage(t *testing.T, dsn string) {
 		t.Fatalf("veil_destination_pushes_total: ok %v, unreachable %v; want 3 and 9", ok, failed)
 	}
 	for _, sid := range []string{"ses_out_1", "ses_out_2", "ses_out_3"} {
-		p := filepath.Join(srv.root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), sid, "events.json.gz")
+		p := filepath.Join(srv.Root, "veil/out", e.project.ProjectID, time.Now().UTC().Format("2006/01/02"), sid, "events.json.gz")
 		if txt := gunzip(t, readPushed(t, p, nil)); !strings.Contains(txt, canary) {
 			t.Fatalf("%s pushed without its content", sid)
 		}

@@ -24,7 +24,7 @@ func TestSSRF_RefusedWhenAdded(t *testing.T) {
 	e := newEnv(t)
 	guarded := &destination.Service{Store: e.db, Master: e.master}
 	_, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	key, _ := clientKey(t)
 	for _, tt := range []struct{ host, want string }{
 		{"127.0.0.1", "destination 127.0.0.1 refused: loopback address"},
@@ -72,7 +72,7 @@ func TestSSRF_RefusedWhenConnecting(t *testing.T) {
 	bucket, endpoint, access, secret := testenv.S3Bucket(t)
 	e := newEnv(t)
 	key, pub := clientKey(t)
-	srv := newSFTPServer(t, pub)
+	srv := testenv.SFTP(t, pub)
 	s3in := s3Input(bucket, strings.Replace(endpoint, "127.0.0.1", "localhost", 1), access, secret, destination.ModeDoNotStore)
 	sftpIn := sftpInput(srv, destination.ModeDoNotStore, key, "")
 	sftpIn.SFTP.Host = "localhost"

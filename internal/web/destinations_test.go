@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -44,23 +43,27 @@ func (le *lifecycleEnv) withDestinations(allowPrivate bool) {
 	})
 }
 
-// sshKeys returns an unencrypted OpenSSH private key and an
-// authorized_keys line of another key (a pinned host key).
-func sshKeys(t *testing.T) (privatePEM, hostKeyLine string) {
+// sshKeys returns a fresh ed25519 key as an unencrypted OpenSSH private
+// key and its public key, also as an authorized_keys line.
+func sshKeys(t *testing.T) (privatePEM string, pub ssh.PublicKey) {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	blk, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hostPub, _, _ := ed25519.GenerateKey(rand.Reader)
-	hp, _ := ssh.NewPublicKey(hostPub)
-	return string(pem.EncodeToMemory(blk)), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hp)))
+	if pub, err = ssh.NewPublicKey(priv.Public()); err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(blk)), pub
 }
 
+func keyLine(k ssh.PublicKey) string { return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) }
+
 // TestDestinationPages drives the destination pages over HTTP against a
-// real S3 server (versitygw): add with write-only secrets, the probe's
-// verified result and a clear failure, push failures and alerts, roles,
+// real S3 server (versitygw) and a real SFTP server (testenv.SFTP): add
+// with write-only secrets, the probe's verified result and a clear failure
+// (a host key that is not the pinned one), push failures and alerts, roles,
 // CSRF, another tenant's destination (404), the SSRF guard, removal, and
 // the audit log.
 func TestDestinationPages(t *testing.T) {
@@ -145,23 +148,32 @@ func TestDestinationPages(t *testing.T) {
 		t.Fatalf("member test: %d", resp.StatusCode)
 	}
 
-	// An SFTP destination nobody listens for: added, and its probe says why it failed.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	key, hostKey := sshKeys(t)
-	resp, _ = admin.post(base, url.Values{"kind": {"sftp"}, "name": {"archive"}, "host": {"127.0.0.1"}, "port": {strconv.Itoa(port)},
-		"user": {"veil"}, "dir": {"incoming"}, "host_key": {hostKey}, "private_key": {key}, "mode": {"do_not_store"}})
-	if resp.StatusCode != 303 {
-		t.Fatalf("add sftp: %d", resp.StatusCode)
+	// SFTP against a real server (pkg/sftp): verified with the pinned host
+	// key; pinned to another key, the probe refuses to connect and says why.
+	key, pub := sshKeys(t)
+	srv := testenv.SFTP(t, pub)
+	_, otherKey := sshKeys(t)
+	sftpForm := func(name, hostKey string) url.Values {
+		return url.Values{"kind": {"sftp"}, "name": {name}, "host": {"127.0.0.1"}, "port": {strconv.Itoa(srv.Port())},
+			"user": {testenv.SFTPUser}, "dir": {"incoming"}, "host_key": {hostKey}, "private_key": {key}, "mode": {"do_not_store"}}
 	}
-	sftpPage := strings.TrimSuffix(resp.Header.Get("Location"), "?added=1")
-	resp, body = admin.post(sftpPage+"/test", nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, "Test failed") || !strings.Contains(body, "connection refused") {
-		t.Fatalf("sftp probe: %d\n%s", resp.StatusCode, body)
-	}
-	if strings.Contains(body, "OPENSSH PRIVATE KEY") {
-		t.Fatal("the private key is rendered")
+	port := strconv.Itoa(srv.Port())
+	for _, tc := range []struct{ name, hostKey, outcome, detail string }{
+		{"archive", srv.HostKeyLine(), "Test passed", "<code>sftp://veil@127.0.0.1:" + port + "/incoming/.veil-probe/"},
+		{"impostor", keyLine(otherKey), "Test failed", "sftp host key of 127.0.0.1:" + port + " is ssh-ed25519 SHA256:"},
+	} {
+		resp, _ := admin.post(base, sftpForm(tc.name, tc.hostKey))
+		if resp.StatusCode != 303 {
+			t.Fatalf("add sftp %s: %d", tc.name, resp.StatusCode)
+		}
+		p := strings.TrimSuffix(resp.Header.Get("Location"), "?added=1")
+		resp, body = admin.post(p+"/test", nil)
+		if resp.StatusCode != 200 || !strings.Contains(body, tc.outcome) || !strings.Contains(body, tc.detail) {
+			t.Fatalf("sftp probe %s: %d, want %q and %q\n%s", tc.name, resp.StatusCode, tc.outcome, tc.detail, body)
+		}
+		if strings.Contains(body, "OPENSSH PRIVATE KEY") {
+			t.Fatal("the private key is rendered")
+		}
 	}
 
 	// Push status: a failing push of the recorded session raises the alert.
@@ -237,7 +249,8 @@ func TestDestinationPages(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.create ,destination.test false,destination.delete " {
+	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.create ,destination.test true,"+
+		"destination.create ,destination.test false,destination.delete " {
 		t.Fatalf("audit = %s", got)
 	}
 }
@@ -259,7 +272,8 @@ func TestDestinationScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, hostKey := sshKeys(t)
+	_, hk := sshKeys(t)
+	hostKey := keyLine(hk)
 	lake, err := svc.Create(ctx, le.pa.ID, destination.Input{Name: "Data lake (EU)", Kind: "s3", Mode: destination.ModeDoNotStore,
 		S3:      &destination.S3Config{Bucket: "acme-replays", Prefix: "veil", Region: "eu-west-1", SSE: destination.SSEKMS, KMSKeyID: "alias/replays"},
 		Secrets: destination.Secrets{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "example"}, AgeRecipient: id.Recipient().String()})
