@@ -69,6 +69,8 @@ func runDestination(ctx context.Context, c *cli, args []string) error {
 		{"list", "list a project's destinations with their push counts and alerts", runDestinationList},
 		{"test", "write, read back and delete a small probe object", runDestinationTest},
 		{"remove", "remove a destination (stubs of pushed recordings stay)", runDestinationRemove},
+		{"pause", "stop pushing to a destination; Veil keeps every recording meanwhile", runDestinationPause},
+		{"resume", "push to a paused destination again (it catches up)", runDestinationResume},
 		{"push", "run the push job once now (and do_not_store deletion)", runDestinationPush},
 	}, args)
 }
@@ -262,6 +264,9 @@ func runDestinationList(ctx context.Context, c *cli, args []string) error {
 		} else if v.FailingSince != nil {
 			status = "retrying since " + v.FailingSince.UTC().Format(time.RFC3339)
 		}
+		if v.PausedAt != nil {
+			status = "PAUSED since " + v.PausedAt.UTC().Format(time.RFC3339) + "; " + status
+		}
 		enc := "no"
 		if v.AgeRecipient != "" {
 			enc = "yes"
@@ -309,6 +314,35 @@ func runDestinationRemove(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "removed %s (recordings already pushed there keep their stubs)\n", d.id)
+	return nil
+}
+
+func runDestinationPause(ctx context.Context, c *cli, args []string) error {
+	return setDestinationPaused(ctx, c, "pause", args, true)
+}
+
+func runDestinationResume(ctx context.Context, c *cli, args []string) error {
+	return setDestinationPaused(ctx, c, "resume", args, false)
+}
+
+func setDestinationPaused(ctx context.Context, c *cli, name string, args []string, paused bool) error {
+	d, done, err := openDestinationCmd(ctx, c, name, "veil destination "+name+" --project ID --destination ID [storage flags]", args, true, true, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := d.svc.SetPaused(ctx, d.project, d.id, paused); err != nil {
+		return fmt.Errorf("%s destination: %w", name, userErr(err))
+	}
+	if _, err := d.svc.Audit.Record(cliCtx(ctx), audit.Entry{OrgID: orgOf(ctx, d), Action: "destination." + name,
+		ObjectKind: "destination", ObjectID: d.id, Details: map[string]string{"project": d.project}}); err != nil {
+		return err
+	}
+	if paused {
+		fmt.Fprintf(c.stdout, "paused %s: nothing is pushed to it, and Veil keeps every recording until it is resumed or removed\n", d.id)
+	} else {
+		fmt.Fprintf(c.stdout, "resumed %s: the next push run catches up\n", d.id)
+	}
 	return nil
 }
 

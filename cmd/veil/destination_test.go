@@ -11,6 +11,7 @@ func TestDestinationHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"destination", "--help"}, {"destination", "add", "--help"}, {"destination", "list", "--help"},
 		{"destination", "test", "--help"}, {"destination", "remove", "--help"}, {"destination", "push", "--help"},
+		{"destination", "pause", "--help"}, {"destination", "resume", "--help"},
 	} {
 		r := runVeil(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "veil destination") {
@@ -49,6 +50,15 @@ func TestDestinationCLI(t *testing.T) {
 		t.Fatalf("test: %s", test.stdout)
 	}
 
+	// Paused, the destination gets nothing and Veil keeps the recordings.
+	mustVeil(t, env, append([]string{"destination", "pause", "--project", pid, "--destination", id}, d...)...)
+	if list := mustVeil(t, env, append([]string{"destination", "list", "--project", pid}, d...)...); !strings.Contains(list.stdout, "PAUSED since") {
+		t.Fatalf("list of a paused destination:\n%s", list.stdout)
+	}
+	if push := mustVeil(t, env, append([]string{"destination", "push", "--idle", "1ms"}, d...)...); !strings.Contains(push.stdout, "pushed 0, failed 0") {
+		t.Fatalf("push while paused: %s", push.stdout)
+	}
+	mustVeil(t, env, append([]string{"destination", "resume", "--project", pid, "--destination", id}, d...)...)
 	push := mustVeil(t, env, append([]string{"destination", "push", "--idle", "1ms"}, d...)...)
 	if !strings.Contains(push.stdout, "pushed 2, failed 0") || !strings.Contains(push.stdout, "local copies deleted 2") {
 		t.Fatalf("push: %s", push.stdout)

@@ -165,6 +165,8 @@ func (h *Handler) routes() []route {
 		{"GET " + dest, auth.PermKeysRead, false, h.getDestination},
 		{"DELETE " + dest, auth.PermDestinationsManage, false, h.deleteDestination},
 		{"POST " + dest + "/test", auth.PermDestinationsManage, false, h.testDestination},
+		{"POST " + dest + "/pause", auth.PermDestinationsManage, false, h.pauseDestination},
+		{"POST " + dest + "/resume", auth.PermDestinationsManage, false, h.resumeDestination},
 		{"GET " + org + "/members", auth.PermMembersRead, false, h.listMembers},
 		{"POST " + org + "/members", auth.PermMembersManage, false, h.addMember},
 		{"PATCH " + org + "/members/{user}", auth.PermMembersManage, false, h.updateMember},

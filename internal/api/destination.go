@@ -21,6 +21,7 @@ type DestinationService interface {
 	Find(ctx context.Context, projectID, id string) (*destination.View, error)
 	Remove(ctx context.Context, projectID, id string) error
 	Test(ctx context.Context, projectID, id string) (*destination.TestResult, error)
+	SetPaused(ctx context.Context, projectID, id string, paused bool) (*destination.View, error)
 }
 
 // DestinationTest is the answer of POST …/destinations/{id}/test: the
@@ -154,5 +155,37 @@ func (h *Handler) testDestination(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// pauseDestination handles "POST …/destinations/{destination}/pause"
+// (admins).
+func (h *Handler) pauseDestination(w http.ResponseWriter, r *http.Request) error {
+	return h.setDestinationPaused(w, r, true)
+}
+
+// resumeDestination handles "POST …/destinations/{destination}/resume"
+// (admins).
+func (h *Handler) resumeDestination(w http.ResponseWriter, r *http.Request) error {
+	return h.setDestinationPaused(w, r, false)
+}
+
+func (h *Handler) setDestinationPaused(w http.ResponseWriter, r *http.Request, paused bool) error {
+	svc, err := h.destinations()
+	if err != nil {
+		return err
+	}
+	v, err := svc.SetPaused(r.Context(), r.PathValue("project"), r.PathValue("destination"), paused)
+	if err != nil {
+		return err
+	}
+	action := "destination.resume"
+	if paused {
+		action = "destination.pause"
+	}
+	if err := h.recordDestination(r, action, v.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }

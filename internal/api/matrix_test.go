@@ -58,6 +58,8 @@ var matrix = map[string]cell{
 	"GET /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                    {minRole: veil.RoleMember, ok: 200},
 	"DELETE /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                 {minRole: veil.RoleAdmin, ok: 204},
 	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/test":              {minRole: veil.RoleAdmin, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/pause":             {minRole: veil.RoleAdmin, ok: 200},
+	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/resume":            {minRole: veil.RoleAdmin, ok: 200},
 	"GET /api/v1/orgs/{org}/members":                                                          {minRole: veil.RoleViewer, ok: 200},
 	"POST /api/v1/orgs/{org}/members":                                                         {minRole: veil.RoleAdmin, ok: 201, body: `{"email":"{newcomer}","role":"viewer"}`},
 	"PATCH /api/v1/orgs/{org}/members/{user}":                                                 {minRole: veil.RoleAdmin, ok: 200, body: `{"role":"member"}`},

@@ -85,6 +85,9 @@ func (s *Service) RunOnce(ctx context.Context) (*RunResult, error) {
 		if d.Mode == ModeDoNotStore {
 			dns[d.ProjectID] = true
 		}
+		if d.PausedAt != nil {
+			continue // an operator's choice: no pushes, and its alert does not page
+		}
 		if d.Alert != "" {
 			alerting++
 		}

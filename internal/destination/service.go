@@ -31,6 +31,7 @@ type Store interface {
 	FindDestination(ctx context.Context, projectID, id string) (*store.Destination, error)
 	ListDestinations(ctx context.Context, projectID string) ([]*store.Destination, error)
 	DeleteDestination(ctx context.Context, projectID, id string) error
+	SetDestinationPaused(ctx context.Context, projectID, id string, at *time.Time) error
 	DestinationPushStats(ctx context.Context, id string) (*store.PushStats, error)
 	EnqueuePushes(ctx context.Context, d *store.Destination, cutoff, now time.Time, limit int) (int, error)
 	ListDuePushes(ctx context.Context, destinationID string, now time.Time, limit int) ([]*store.DestinationPush, error)
@@ -285,6 +286,22 @@ func (s *Service) Remove(ctx context.Context, projectID, id string) error {
 
 // probeTimeout bounds one Test.
 const probeTimeout = 45 * time.Second
+
+// SetPaused pauses (paused) or resumes a destination. While paused the
+// push job neither enqueues nor pushes to it, and, because do_not_store
+// deletes a local copy only once every destination of the project has a
+// recording, keeps every recording in Veil. On resume it catches up.
+func (s *Service) SetPaused(ctx context.Context, projectID, id string, paused bool) (*View, error) {
+	var at *time.Time
+	if paused {
+		now := s.now().UTC()
+		at = &now
+	}
+	if err := s.Store.SetDestinationPaused(ctx, projectID, id, at); err != nil {
+		return nil, err
+	}
+	return s.Find(ctx, projectID, id)
+}
 
 // TestResult is what Test did.
 type TestResult struct {

@@ -37,6 +37,9 @@ type Destination struct {
 	Alert         string     `json:"alert,omitempty"` // short code; "" = no alert
 	AlertAt       *time.Time `json:"alert_at,omitempty"`
 	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	// PausedAt is set while the destination is paused: nothing is pushed
+	// to it and (do_not_store) no local copy is deleted.
+	PausedAt *time.Time `json:"paused_at,omitempty"`
 }
 
 // DestinationPush is one part of one session to push to one destination.
@@ -85,12 +88,13 @@ func (db *DB) CreateDestination(ctx context.Context, d *Destination) error {
 }
 
 const destinationCols = `id, project_id, name, kind, mode, config, secret, age_recipient, created_at,
-	failing_since, alert, alert_at, last_success_at`
+	failing_since, alert, alert_at, last_success_at, paused_at`
 
 func scanDestination(s interface{ Scan(...any) error }) (*Destination, error) {
 	var d Destination
 	err := s.Scan(&d.ID, &d.ProjectID, &d.Name, &d.Kind, &d.Mode, &d.Config, &d.SealedSecret, &d.AgeRecipient,
-		timeCol{&d.CreatedAt}, nullTimeCol{&d.FailingSince}, &d.Alert, nullTimeCol{&d.AlertAt}, nullTimeCol{&d.LastSuccessAt})
+		timeCol{&d.CreatedAt}, nullTimeCol{&d.FailingSince}, &d.Alert, nullTimeCol{&d.AlertAt}, nullTimeCol{&d.LastSuccessAt},
+		nullTimeCol{&d.PausedAt})
 	return &d, err
 }
 
@@ -129,6 +133,20 @@ func (db *DB) DeleteDestination(ctx context.Context, projectID, id string) error
 		_, err = db.exec(ctx, tx, "DELETE FROM destination_pushes WHERE destination_id = ? AND state = ?", id, PushPending)
 		return wrap("delete pending pushes", err)
 	})
+}
+
+// SetDestinationPaused pauses (at != nil) or resumes (nil) the project's
+// destination id.
+func (db *DB) SetDestinationPaused(ctx context.Context, projectID, id string, at *time.Time) error {
+	var v any
+	if at != nil {
+		v = db.ts(*at)
+	}
+	res, err := db.exec(ctx, db.w, "UPDATE destinations SET paused_at = ? WHERE project_id = ? AND id = ?", v, projectID, id)
+	if err != nil {
+		return wrap("pause destination", err)
+	}
+	return rowsAffected(res, "Destination not found.")
 }
 
 // DestinationPushStats counts the destination's pending and done pushes.

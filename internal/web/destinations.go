@@ -30,6 +30,7 @@ type Destinations interface {
 	Find(ctx context.Context, projectID, id string) (*destination.View, error)
 	Remove(ctx context.Context, projectID, id string) error
 	Test(ctx context.Context, projectID, id string) (*destination.TestResult, error)
+	SetPaused(ctx context.Context, projectID, id string, paused bool) (*destination.View, error)
 }
 
 // pushLog lists a destination's recent pushes (*store.DB).
@@ -42,6 +43,8 @@ const (
 	actionDestinationCreate = "destination.create"
 	actionDestinationDelete = "destination.delete"
 	actionDestinationTest   = "destination.test"
+	actionDestinationPause  = "destination.pause"
+	actionDestinationResume = "destination.resume"
 )
 
 // pushLogSize is how many pushes a destination's page shows.
@@ -176,7 +179,7 @@ func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request) erro
 			if err := h.recordDestination(r, p, actionDestinationCreate, v.ID, map[string]string{"kind": v.Kind, "mode": v.Mode}); err != nil {
 				return err
 			}
-			return redirect(w, r, destinationsURL(p)+"/"+url.PathEscape(v.ID)+"?added=1")
+			return redirect(w, r, destinationsURL(p)+"/"+url.PathEscape(v.ID)+"?done=added")
 		}
 	}
 	if veil.ErrorCode(err) == veil.EINVALID {
@@ -188,10 +191,11 @@ func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request) erro
 // destinationPage handles "GET …/destinations/{destination}": settings
 // (never secrets), push counts, alert and the recent pushes.
 func (h *Handler) destinationPage(w http.ResponseWriter, r *http.Request) error {
-	flash := ""
-	if r.URL.Query().Get("added") == "1" {
-		flash = "Destination added. Test it now: Veil writes, reads back and deletes a small probe object."
-	}
+	flash := map[string]string{
+		"added":   "Destination added. Test it now: Veil writes, reads back and deletes a small probe object.",
+		"paused":  "Destination paused: nothing is pushed to it, and Veil keeps every recording until it is resumed or removed.",
+		"resumed": "Destination resumed: the next push run (every 30 s) catches up.",
+	}[r.URL.Query().Get("done")]
 	return h.renderDestination(w, r, http.StatusOK, flash, nil)
 }
 
@@ -256,4 +260,34 @@ func (h *Handler) destinationDelete(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return redirect(w, r, destinationsURL(p)+"?removed=1")
+}
+
+// destinationPause handles "POST …/destinations/{destination}/pause"
+// (admins).
+func (h *Handler) destinationPause(w http.ResponseWriter, r *http.Request) error {
+	return h.setDestinationPaused(w, r, true)
+}
+
+// destinationResume handles "POST …/destinations/{destination}/resume"
+// (admins).
+func (h *Handler) destinationResume(w http.ResponseWriter, r *http.Request) error {
+	return h.setDestinationPaused(w, r, false)
+}
+
+func (h *Handler) setDestinationPaused(w http.ResponseWriter, r *http.Request, paused bool) error {
+	svc, p, v, err := h.destinationOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := svc.SetPaused(r.Context(), p.ID, v.ID, paused); err != nil {
+		return err
+	}
+	action, done := actionDestinationResume, "resumed"
+	if paused {
+		action, done = actionDestinationPause, "paused"
+	}
+	if err := h.recordDestination(r, p, action, v.ID, nil); err != nil {
+		return err
+	}
+	return redirect(w, r, destinationsURL(p)+"/"+url.PathEscape(v.ID)+"?done="+done)
 }

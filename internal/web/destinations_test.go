@@ -133,7 +133,7 @@ func TestDestinationPages(t *testing.T) {
 	if resp.StatusCode != 303 || !strings.HasPrefix(loc, base+"/dst_") {
 		t.Fatalf("add: %d %s", resp.StatusCode, loc)
 	}
-	page := strings.TrimSuffix(loc, "?added=1")
+	page := strings.TrimSuffix(loc, "?done=added")
 	id := strings.TrimPrefix(page, base+"/")
 	resp, body = admin.get(loc)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Destination added") || !strings.Contains(body, bucket) || !strings.Contains(body, "sealed (never shown)") {
@@ -146,6 +146,26 @@ func TestDestinationPages(t *testing.T) {
 	}
 	if resp, _ := member.post(page+"/test", nil); resp.StatusCode != 403 {
 		t.Fatalf("member test: %d", resp.StatusCode)
+	}
+	// Pause and resume.
+	if resp, _ := member.post(page+"/pause", nil); resp.StatusCode != 403 {
+		t.Fatalf("member pause: %d", resp.StatusCode)
+	}
+	if resp, _ := admin.post(page+"/pause", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != page+"?done=paused" {
+		t.Fatalf("pause: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := admin.get(page + "?done=paused"); !strings.Contains(body, "Destination paused") || !strings.Contains(body, ">paused</span> since") ||
+		!strings.Contains(body, "Resume pushes") {
+		t.Fatalf("paused destination page:\n%s", body)
+	}
+	if _, body := member.get(base); !strings.Contains(body, ">paused</span> since") {
+		t.Fatalf("list without the paused state:\n%s", body)
+	}
+	if resp, _ := admin.post(page+"/resume", nil); resp.StatusCode != 303 {
+		t.Fatalf("resume: %d", resp.StatusCode)
+	}
+	if d, _ := le.db.FindDestination(ctx, le.pa.ID, id); d.PausedAt != nil {
+		t.Fatal("still paused after resume")
 	}
 
 	// SFTP against a real server (pkg/sftp): verified with the pinned host
@@ -166,7 +186,7 @@ func TestDestinationPages(t *testing.T) {
 		if resp.StatusCode != 303 {
 			t.Fatalf("add sftp %s: %d", tc.name, resp.StatusCode)
 		}
-		p := strings.TrimSuffix(resp.Header.Get("Location"), "?added=1")
+		p := strings.TrimSuffix(resp.Header.Get("Location"), "?done=added")
 		resp, body = admin.post(p+"/test", nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, tc.outcome) || !strings.Contains(body, tc.detail) {
 			t.Fatalf("sftp probe %s: %d, want %q and %q\n%s", tc.name, resp.StatusCode, tc.outcome, tc.detail, body)
@@ -249,8 +269,8 @@ func TestDestinationPages(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.create ,destination.test true,"+
-		"destination.create ,destination.test false,destination.delete " {
+	if got := strings.Join(acts, ","); got != "destination.create ,destination.test true,destination.pause ,destination.resume ,"+
+		"destination.create ,destination.test true,destination.create ,destination.test false,destination.delete " {
 		t.Fatalf("audit = %s", got)
 	}
 }
