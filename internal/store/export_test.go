@@ -25,6 +25,19 @@ func (db *DB) ExplainSessionPage(ctx context.Context, q SessionQuery, analyze bo
 	if err != nil {
 		return "", err
 	}
+	return db.explain(ctx, query, args, analyze)
+}
+
+// ExplainCountSessions is ExplainSessionPage for CountSessions(q, limit).
+func (db *DB) ExplainCountSessions(ctx context.Context, q SessionQuery, limit int, analyze bool) (string, error) {
+	query, args, err := db.countSQL(ctx, q, limit)
+	if err != nil {
+		return "", err
+	}
+	return db.explain(ctx, query, args, analyze)
+}
+
+func (db *DB) explain(ctx context.Context, query string, args []any, analyze bool) (string, error) {
 	var x querier = db.sql
 	prefix, col := "EXPLAIN QUERY PLAN ", 3
 	if db.dialect == Postgres {

@@ -230,12 +230,27 @@ func (db *DB) sessionSource(ctx context.Context, q SessionQuery, key string) (st
 // list page shows "10,000+" rather than paying for an exact count of a
 // million rows on every load. capped says the count stopped at limit.
 func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n int, capped bool, err error) {
+	query, args, err := db.countSQL(ctx, q, limit)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := db.queryRow(ctx, db.sql, query, args...).Scan(&n); err != nil {
+		return 0, false, wrap("count sessions", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
+// countSQL is CountSessions' query and arguments.
+func (db *DB) countSQL(ctx context.Context, q SessionQuery, limit int) (string, []any, error) {
 	if q.ProjectID == "" {
-		return 0, false, invalidf("Project required.")
+		return "", nil, invalidf("Project required.")
 	}
 	from, args, where, err := db.sessionSource(ctx, q, "last_seen")
 	if err != nil {
-		return 0, false, err
+		return "", nil, err
 	}
 	if q.TagIndex != "" && q.UserIndex == "" && q.URLPath == "" && !q.HasErrors && q.MinDur == 0 && q.MaxDur == 0 && q.Until.IsZero() {
 		// Only the event (and a start of the range, on the tag's own
@@ -247,14 +262,7 @@ func (db *DB) CountSessions(ctx context.Context, q SessionQuery, limit int) (n i
 		}
 	}
 	args = append(args, limit+1)
-	err = db.queryRow(ctx, db.sql, "SELECT COUNT(*) FROM (SELECT 1 FROM "+from+" WHERE "+strings.Join(where, " AND ")+" LIMIT ?) AS m", args...).Scan(&n)
-	if err != nil {
-		return 0, false, wrap("count sessions", err)
-	}
-	if n > limit {
-		return limit, true, nil
-	}
-	return n, false, nil
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM " + from + " WHERE " + strings.Join(where, " AND ") + " LIMIT ?) AS m", args, nil
 }
 
 func makeCursor(v int64, id string) string {

@@ -107,6 +107,13 @@ func BenchmarkStore_FindSessionPage(b *testing.B) {
 				"count rare event": {TagIndex: "t-rare"}} {
 				b.Run(name, func(b *testing.B) {
 					q.ProjectID = p.ID
+					if os.Getenv("VEIL_BENCH_EXPLAIN") != "" {
+						plan, err := db.ExplainCountSessions(ctx, q, 10_000, true)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Logf("plan of %q:\n%s", name, plan)
+					}
 					var lat []time.Duration
 					for b.Loop() {
 						start := time.Now()
