@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,9 +30,10 @@ type Packer struct {
 	MaxBytes int           // records per round, in bytes (default 32 MiB)
 	Metrics  *Metrics
 
-	keys *keyCache
-	next wal.LSN // first LSN not yet packed
-	kick chan struct{}
+	keys  *keyCache
+	next  wal.LSN // first LSN not yet packed
+	kick  chan struct{}
+	spare []byte // the last round's pack buffer, reused: packs are MBs a round
 }
 
 // NewPacker returns a packer sharing h's key cache.
@@ -89,13 +89,16 @@ func (p *Packer) Run(ctx context.Context) error {
 
 var errRoundFull = errors.New("round full")
 
+// maxSparePack bounds the pack buffer kept between rounds.
+const maxSparePack = 64 << 20
+
 // pending accumulates one project's work in a round.
 type pending struct {
 	proj     *project
 	events   []byte // batch object: sealed log records, see batchfmt.go
 	count    int
 	min, max time.Time
-	pack     bytes.Buffer
+	pack     []byte // segments of a pack object, each still sealed
 	segs     []veil.PackedSegment
 }
 
@@ -159,7 +162,8 @@ func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN,
 		} else if err != nil {
 			return err
 		}
-		w = &pending{proj: proj}
+		w = &pending{proj: proj, pack: p.spare[:0]}
+		p.spare = nil
 		work[rec.projectID] = w
 	}
 	switch rec.kind {
@@ -188,12 +192,12 @@ func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN,
 		}
 		w.segs = append(w.segs, veil.PackedSegment{
 			Segment: veil.Segment{ProjectID: rec.projectID, SessionID: rec.sessionID, Seq: rec.seq,
-				Offset: int64(w.pack.Len()), Length: int64(len(rec.body)),
+				Offset: int64(len(w.pack)), Length: int64(len(rec.body)),
 				FirstTS: time.UnixMilli(m.FirstTS), LastTS: time.UnixMilli(m.LastTS), Events: m.Events},
 			Meta: veil.SegmentMeta{Errors: m.Errors, URLPath: m.URLPath, UserAgent: m.UserAgent, UserIndex: m.UserIndex,
 				Pages: m.Pages, Tags: m.Tags},
 		})
-		w.pack.Write(rec.body) // still sealed by the session key
+		w.pack = append(w.pack, rec.body...) // still sealed by the session key
 		p.Metrics.packed.WithLabelValues("segment").Inc()
 	}
 	return nil
@@ -212,8 +216,11 @@ func (p *Packer) flush(ctx context.Context, w *pending, commit *veil.PackCommit)
 	}
 	if len(w.segs) > 0 {
 		key := fmt.Sprintf("p/%s/packs/%s", w.proj.id, veil.NewID("pk"))
-		if err := p.Blobs.Put(ctx, key, w.pack.Bytes()); err != nil {
+		if err := p.Blobs.Put(ctx, key, w.pack); err != nil {
 			return fmt.Errorf("put segment pack: %w", err)
+		}
+		if cap(w.pack) > cap(p.spare) && cap(w.pack) <= maxSparePack {
+			p.spare = w.pack // Put has returned: nothing refers to it
 		}
 		for i := range w.segs {
 			w.segs[i].BlobKey = key

@@ -21,7 +21,11 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 	}
 	now := db.now()
 	added := 0
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
+	stmts, err := db.packStatements(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		for _, b := range c.Batches {
 			if b.ID == "" {
 				b.ID = veil.NewID("evb")
@@ -39,7 +43,7 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 		// (emitSessionsStartedTx, store/sessionevents.go, owned by the
 		// webhook work). Keep the collection and the call when reworking
 		// insertSegments.
-		n, started, err := db.insertSegments(ctx, tx, c.Segments, now)
+		n, started, err := db.insertSegments(ctx, tx, stmts, c.Segments, now)
 		if err != nil {
 			return err
 		}
@@ -65,7 +69,7 @@ const segmentChunk = 100
 // than the rest of the round). A segment already indexed, repeated in the
 // commit, or whose session is gone is skipped. It returns how many
 // segments were new and the sessions whose first segments they are.
-func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.PackedSegment, now time.Time) (int, []sessionRef, error) {
+func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, stmts *packStmts, segs []veil.PackedSegment, now time.Time) (int, []sessionRef, error) {
 	if len(segs) == 0 {
 		return 0, nil, nil
 	}
@@ -100,19 +104,18 @@ func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.Packed
 	for len(kept) > 0 {
 		chunk := kept[:min(len(kept), segmentChunk)]
 		kept = kept[len(chunk):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO segments (` + segmentCols + `) VALUES `)
 		args := make([]any, 0, 10*len(chunk))
-		for i, ps := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, ps := range chunk {
 			args = append(args, ps.ProjectID, ps.SessionID, ps.Seq, ps.BlobKey, ps.Offset, ps.Length,
 				db.ts(ps.FirstTS), db.ts(ps.LastTS), ps.Events, db.ts(now))
 		}
-		q.WriteString(` ON CONFLICT (project_id, session_id, seq) DO NOTHING RETURNING project_id, session_id, seq`)
-		rows, err := db.query(ctx, tx, q.String(), args...)
+		var rows *sql.Rows
+		var err error
+		if len(chunk) == segmentChunk {
+			rows, err = tx.StmtContext(ctx, stmts.segments).QueryContext(ctx, args...)
+		} else {
+			rows, err = db.query(ctx, tx, insertSegmentsSQL(len(chunk)), args...)
+		}
 		if err != nil {
 			return 0, nil, wrap("insert segments", err)
 		}
@@ -168,7 +171,7 @@ func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, segs []veil.Packed
 			}
 		}
 	}
-	started, err := db.updateSessions(ctx, tx, order, now)
+	started, err := db.updateSessions(ctx, tx, stmts, order, now)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -191,36 +194,26 @@ const sessionChunk = 100
 // chunk of sessions per statement, and records the custom events seen. It
 // returns the sessions whose first segments these are (their segment
 // count is what this commit added). A session gone meanwhile is skipped.
-func (db *DB) updateSessions(ctx context.Context, tx *sql.Tx, adds []*sessionAdd, now time.Time) ([]sessionRef, error) {
-	// Postgres types VALUES columns on their own (untyped parameters
-	// become text), so every value is cast; SQLite ignores the casts.
-	tsType := "TIMESTAMPTZ"
-	if db.dialect == SQLite {
-		tsType = "INTEGER"
-	}
-	row := "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
-		"CAST(? AS " + tsType + "), CAST(? AS " + tsType + "), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+func (db *DB) updateSessions(ctx context.Context, tx *sql.Tx, stmts *packStmts, adds []*sessionAdd, now time.Time) ([]sessionRef, error) {
 	var started []sessionRef
 	for len(adds) > 0 {
 		chunk := adds[:min(len(adds), sessionChunk)]
 		adds = adds[len(chunk):]
 		byRef := make(map[sessionRef]*sessionAdd, len(chunk))
-		var q strings.Builder
-		q.WriteString(updateSessionsSQL)
 		args := make([]any, 0, 1+11*len(chunk))
 		args = append(args, db.ts(now))
-		for i, a := range chunk {
+		for _, a := range chunk {
 			byRef[a.ref] = a
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(row)
 			args = append(args, a.ref.projectID, a.ref.id, a.events, a.n, a.errs, a.pages,
 				db.ts(a.first), db.ts(a.last), a.path, a.agent, a.user)
 		}
-		q.WriteString(`) AS v WHERE sessions.project_id = v.column1 AND sessions.id = v.column2
-			RETURNING project_id, id, segments`)
-		rows, err := db.query(ctx, tx, q.String(), args...)
+		var rows *sql.Rows
+		var err error
+		if len(chunk) == sessionChunk {
+			rows, err = tx.StmtContext(ctx, stmts.sessions).QueryContext(ctx, args...)
+		} else {
+			rows, err = db.query(ctx, tx, db.updateSessionsSQL(len(chunk)), args...)
+		}
 		if err != nil {
 			return nil, wrap("update sessions", err)
 		}
@@ -325,7 +318,68 @@ func (db *DB) liveSessions(ctx context.Context, tx *sql.Tx, segs []*veil.PackedS
 	return live, nil
 }
 
-// updateSessionsSQL adds a commit's figures (the VALUES rows that follow
+// packStmts are CommitPack's statements for full chunks, prepared once on
+// the writer: their text is always the same, and SQLite spent more time
+// parsing a 100-row VALUES list than running it. Partial chunks are built
+// and parsed each time.
+type packStmts struct {
+	segments, sessions *sql.Stmt
+}
+
+func (db *DB) packStatements(ctx context.Context) (*packStmts, error) {
+	// Prepared outside the transaction: on SQLite the writer has one
+	// connection, which the transaction holds.
+	var st packStmts
+	var err error
+	if st.segments, err = db.preparedOn(ctx, db.w, insertSegmentsSQL(segmentChunk)); err != nil {
+		return nil, wrap("prepare segment insert", err)
+	}
+	if st.sessions, err = db.preparedOn(ctx, db.w, db.updateSessionsSQL(sessionChunk)); err != nil {
+		return nil, wrap("prepare session update", err)
+	}
+	return &st, nil
+}
+
+// insertSegmentsSQL indexes n segments, skipping those already indexed,
+// and returns the ones it inserted.
+func insertSegmentsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO segments (` + segmentCols + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	q.WriteString(` ON CONFLICT (project_id, session_id, seq) DO NOTHING RETURNING project_id, session_id, seq`)
+	return q.String()
+}
+
+// updateSessionsSQL adds n sessions' figures (see updateSessionsHead)
+// and returns each session's segment count.
+func (db *DB) updateSessionsSQL(n int) string {
+	// Postgres types VALUES columns on their own (untyped parameters
+	// become text), so every value is cast; SQLite ignores the casts.
+	tsType := "TIMESTAMPTZ"
+	if db.dialect == SQLite {
+		tsType = "INTEGER"
+	}
+	row := "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
+		"CAST(? AS " + tsType + "), CAST(? AS " + tsType + "), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+	var q strings.Builder
+	q.WriteString(updateSessionsHead)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(row)
+	}
+	q.WriteString(`) AS v WHERE sessions.project_id = v.column1 AND sessions.id = v.column2
+			RETURNING project_id, id, segments`)
+	return q.String()
+}
+
+// updateSessionsHead adds a commit's figures (the VALUES rows that follow
 // it: project, id, events, segments, errors, pages, first and last time,
 // path, agent, user index) to each session; the first parameter is
 // stored_at. stored_at (server time of the last stored segment: the
@@ -333,7 +387,7 @@ func (db *DB) liveSessions(ctx context.Context, tx *sql.Tx, segs []*veil.PackedS
 // to the segments just added = the session's first segments:
 // session.started) serve the webhooks (store/sessionevents.go); keep both
 // when optimising this statement.
-const updateSessionsSQL = `UPDATE sessions SET
+const updateSessionsHead = `UPDATE sessions SET
 		events = sessions.events + v.column3, segments = sessions.segments + v.column4,
 		errors = sessions.errors + v.column5, pages = sessions.pages + v.column6,
 		first_seen = CASE WHEN sessions.first_seen > v.column7 THEN v.column7 ELSE sessions.first_seen END,
