@@ -60,8 +60,13 @@ func TestPasskeyFlow(t *testing.T) {
 	}
 	b.post("/logout", nil)
 
-	// Log in: the password is not enough any more.
+	// Log in: the password is not enough any more. (The browser opened a
+	// shared link first: the security key step returns to it.)
 	nb := e.browser()
+	link := "/orgs/" + e.orgA.ID + "/projects?from=link"
+	if r, _ := nb.get(link); r.Header.Get("Location") != "/login" {
+		t.Fatalf("logged-out link: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
 	nb.get("/login")
 	resp, _ = nb.post("/login", url.Values{"email": {"member@example.com"}, "password": {password}})
 	if resp.Header.Get("Location") != "/login/mfa" {
@@ -85,7 +90,7 @@ func TestPasskeyFlow(t *testing.T) {
 		t.Fatalf("assertion from a phishing origin: %d", resp.StatusCode)
 	}
 	resp, out = assert(key)
-	if resp.StatusCode != 200 || unquote(out["redirect"]) != "/account" || cookie(resp, "veil_session") == nil {
+	if resp.StatusCode != 200 || unquote(out["redirect"]) != link || cookie(resp, "veil_session") == nil {
 		t.Fatalf("security key log-in: %d %s", resp.StatusCode, out["error"])
 	}
 	if r, _ := nb.get("/account"); r.StatusCode != 200 {
