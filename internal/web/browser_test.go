@@ -263,6 +263,7 @@ func TestDashboardScreenshots(t *testing.T) {
 			"shot": "retention.png", "shotOf": "section.lifecycle"}, []string{"Data retention", "Preview, nothing saved yet", "Save this retention", "Erase / export a user"}},
 		{map[string]any{"name": "trust", "path": base + "/trust", "shot": "trust.png"}, []string{"viewer@example.com"}},
 		{map[string]any{"name": "org", "path": "/orgs/" + d.orgA.ID, "shot": "org.png"}, []string{"Projects", "shop", "Members", "viewer@example.com", "admin", "Require two-factor"}},
+		{map[string]any{"name": "projects", "path": "/orgs/" + d.orgA.ID + "/projects", "shot": "projects.png"}, []string{"shop", "Sessions", "Trust"}},
 		{map[string]any{"name": "audit", "path": "/orgs/" + d.orgA.ID + "/audit", "shot": "audit.png"}, []string{"hash-chained", "user viewer@example.com", "replay.view", "project.scrub_rules_change", "project.sdk_settings_change"}},
 		{map[string]any{"name": "account", "path": "/account", "shot": "account.png"}, []string{"Organisations", "Two-factor authentication", "Change password", "Browsers logged in"}},
 		{map[string]any{"name": "account-mfa", "path": "/account/mfa", "shot": "account-mfa.png"}, []string{"Scan this code", "Turn on"}},
