@@ -123,3 +123,28 @@ func TestIntMember(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekShort checks the one-word string peek against peekString.
+func TestPeekShort(t *testing.T) {
+	w := newWalker(MustNew(Rules{}))
+	r := rand.New(rand.NewPCG(13, 14))
+	pick := []byte(`"\abcINPUT é` + "\x01\xff")
+	for n := 0; n < 200000; n++ {
+		b := make([]byte, r.IntN(14))
+		for k := range b {
+			b[k] = pick[r.IntN(len(pick))]
+		}
+		if r.IntN(2) == 0 && len(b) > 0 {
+			b[0] = '"'
+		}
+		w.in, w.i = b, 0
+		v, ok := w.peekShort()
+		if !ok {
+			continue
+		}
+		wv, wok := w.peekString()
+		if !wok || !bytes.Equal(v, wv) {
+			t.Fatalf("%q: peekShort %q, peekString %q %v", b, v, wv, wok)
+		}
+	}
+}

@@ -434,7 +434,9 @@ func (w *walker) objMember(f *frame, id rrKey, ks, ke int) bool {
 		case rkTagName:
 			if f.seen&sTag == 0 {
 				f.seen |= sTag
-				if v, ok := w.peekString(); ok {
+				if v, ok := w.peekShort(); ok {
+					f.tagForm = formTag(v)
+				} else if v, ok := w.peekString(); ok {
 					f.tagForm = formTag(v)
 				}
 			}
@@ -532,6 +534,24 @@ func (w *walker) idFact(f *frame) {
 		f.seen |= sID
 		f.id, f.idOK = intAt(w.in, w.i)
 	}
+}
+
+// peekShort is peekString for the common case of a plain string of up
+// to seven bytes ("div", "input"): one word load finds its closing quote.
+func (w *walker) peekShort() ([]byte, bool) {
+	in, i := w.in, w.i
+	if i+9 > len(in) || in[i] != '"' {
+		return nil, false
+	}
+	m := swarSpecialASCII(load64(in, i+1))
+	if m == 0 {
+		return nil, false
+	}
+	l := bits.TrailingZeros64(m) >> 3
+	if in[i+1+l] != '"' {
+		return nil, false
+	}
+	return in[i+1 : i+1+l], true
 }
 
 // peekString returns the decoded string at w.i without moving past it.
