@@ -25,13 +25,14 @@ type walker struct {
 	limit int  // nest must stay below limit
 	dec   []byte
 	path  [][]byte // keys from the root, only when rules have dotted SafeFields
+	paths bool     // the rules have dotted SafeFields
 	state ReplayState
 	ids   *ReplayState // rrweb: sensitive input ids
 	rr    rrState
 }
 
 func newWalker(s *Scrubber) *walker {
-	return &walker{s: s, sc: newScanner(s.c)}
+	return &walker{s: s, sc: newScanner(s.c), paths: len(s.c.safePaths) > 0}
 }
 
 // parseFail carries a parse error from deep in the recursive descent to
@@ -271,6 +272,17 @@ func (w *walker) value(cl keyClass) {
 	switch c := in[w.i]; {
 	case c == '"':
 		if cl == keyPlain {
+			// A short value scanned clean before, in the first way of its
+			// set: inline, as in nextKey.
+			if i := w.i; i+maxMemoKey+2 <= len(in) {
+				x0 := load64(in, i+1)
+				e := &w.sc.vmemo.set(x0)[0]
+				n := int(e.n)
+				if e.n-1 < 16 && x0&e.m[0] == e.w[0] && load64(in, i+9)&e.m[1] == e.w[1] && load8(in, i+1+n) == '"' {
+					w.i = i + n + 2
+					return
+				}
+			}
 			if m := w.sc.vmemo.get(in, w.i+1); m != nil {
 				w.i += int(m.n) + 2 // a value scanned clean before
 				return
@@ -288,7 +300,7 @@ func (w *walker) value(cl keyClass) {
 			return
 		}
 		for {
-			if ks, ke, esc, e := w.nextKey(); e != nil && cl == keyPlain && len(w.s.c.safePaths) == 0 {
+			if ks, ke, esc, e := w.nextKey(); e != nil && cl == keyPlain && !w.paths {
 				w.value(keyClass(e.flags & kcClass))
 			} else {
 				w.member(ks, ke, esc, cl)
@@ -347,7 +359,7 @@ func (w *walker) member(ks, ke int, esc bool, parent keyClass) {
 // class of its value; pushed reports that the key was added to w.path.
 func (w *walker) memberKey(ks, ke int, esc bool, parent keyClass) (cl keyClass, pushed bool) {
 	// Fast path: a plain, unescaped key seen before in this walker.
-	if parent == keyPlain && !esc && len(w.s.c.safePaths) == 0 && ke > ks && ke-ks <= maxCachedKey {
+	if parent == keyPlain && !esc && !w.paths && ke > ks && ke-ks <= maxCachedKey {
 		const known = kcClassKnown | kcScanned
 		if e, hit := w.sc.keys.slot(w.in[ks:ke]); hit && e.flags&known == known {
 			w.sc.memo.put(w.in, ks, ke, e.flags)

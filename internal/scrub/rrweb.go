@@ -412,7 +412,7 @@ func (w *walker) object(kind, fam uint8) {
 // plainMember walks a member under a plain parent, with the class its
 // memo entry e (if any) knows.
 func (w *walker) plainMember(ks, ke int, esc bool, e *memoEntry) {
-	if e != nil && len(w.s.c.safePaths) == 0 {
+	if e != nil && !w.paths {
 		w.value(keyClass(e.flags & kcClass))
 		return
 	}
