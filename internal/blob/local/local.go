@@ -124,7 +124,7 @@ func (b *Bucket) put(key string, data []byte) error {
 	if err := f.Chmod(fileMode); err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := writeChunked(f, data); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
@@ -331,6 +331,28 @@ func (b *Bucket) Ping(ctx context.Context) error {
 	f.Close()
 	if err := os.Remove(name); err != nil {
 		return fmt.Errorf("local blobs %s: %w", b.root, err)
+	}
+	return nil
+}
+
+// writebackChunk is how much of an object is written before its writeback
+// is started. The packer puts objects of tens of MB; written in one go and
+// then fsynced, their whole flush lands at once on the filesystem journal
+// that the write-ahead log's fdatasync also waits for, and acknowledgements
+// stall behind it. Started chunk by chunk, the flush overlaps the writing
+// and the final fsync has little left to do.
+const writebackChunk = 1 << 20
+
+// writeChunked writes data to f, starting the writeback of each chunk.
+func writeChunked(f *os.File, data []byte) error {
+	for off := 0; off < len(data); off += writebackChunk {
+		end := min(off+writebackChunk, len(data))
+		if _, err := f.Write(data[off:end]); err != nil {
+			return err
+		}
+		if len(data) > writebackChunk {
+			startWriteback(f, int64(off), int64(end-off))
+		}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,5 +88,30 @@ func TestBucket_PingMissingRoot(t *testing.T) {
 	err := b.Ping(context.Background())
 	if err == nil || !strings.Contains(err.Error(), b.Root()) {
 		t.Fatalf("Ping on removed root = %v, want an error naming it", err)
+	}
+}
+
+// Objects are written in chunks with early writeback; every size around a
+// chunk boundary must read back byte for byte.
+func TestBucket_PutChunkBoundaries(t *testing.T) {
+	const chunk = 1 << 20
+	b := MustOpen(t)
+	ctx := context.Background()
+	for _, size := range []int{0, 1, chunk - 1, chunk, chunk + 1, 3*chunk + 5} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		key := fmt.Sprintf("chunks/%d", size)
+		if err := b.Put(ctx, key, data); err != nil {
+			t.Fatalf("Put %d bytes: %v", size, err)
+		}
+		got, err := b.Get(ctx, key)
+		if err != nil {
+			t.Fatalf("Get %d bytes: %v", size, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: read back %d bytes that differ", size, len(got))
+		}
 	}
 }
