@@ -92,11 +92,8 @@ func (h *Handler) lifecycleSection(r *http.Request, p *veil.Project) (template.H
 	}
 	q := r.URL.Query()
 	if r.Method == http.MethodGet && q.Get("preview") == "1" {
-		prop := &store.Retention{OrgID: p.OrgID, ProjectID: p.ID}
-		if prop.ReplayDays, err = formDays(q.Get("replays_days")); err != nil {
-			return "", err
-		}
-		if prop.EventDays, err = formDays(q.Get("events_days")); err != nil {
+		prop, err := formRetention(q.Get, &store.Retention{OrgID: p.OrgID, ProjectID: p.ID})
+		if err != nil {
 			return "", err
 		}
 		imp, err := lc.ProposeRetention(ctx, prop)
@@ -116,6 +113,19 @@ func (h *Handler) lifecycleSection(r *http.Request, p *veil.Project) (template.H
 		return "", err
 	}
 	return template.HTML(buf.String()), nil
+}
+
+// formRetention reads the replays_days and events_days fields of a
+// retention form (get: a query's or a posted form's Get) into ret.
+func formRetention(get func(string) string, ret *store.Retention) (*store.Retention, error) {
+	var err error
+	if ret.ReplayDays, err = formDays(get("replays_days")); err != nil {
+		return nil, err
+	}
+	if ret.EventDays, err = formDays(get("events_days")); err != nil {
+		return nil, err
+	}
+	return ret, nil
 }
 
 // formDays reads a days field: "" inherits, else 0 (forever) to the maximum.
@@ -170,11 +180,8 @@ func (h *Handler) saveRetention(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	set := &store.Retention{OrgID: p.OrgID, ProjectID: p.ID}
-	if set.ReplayDays, err = formDays(r.PostFormValue("replays_days")); err != nil {
-		return err
-	}
-	if set.EventDays, err = formDays(r.PostFormValue("events_days")); err != nil {
+	set, err := formRetention(r.PostFormValue, &store.Retention{OrgID: p.OrgID, ProjectID: p.ID})
+	if err != nil {
 		return err
 	}
 	if err := lc.SetRetention(r.Context(), set); err != nil {

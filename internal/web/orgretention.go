@@ -56,11 +56,8 @@ func (h *Handler) orgRetentionSection(r *http.Request, d *orgData) (template.HTM
 		"CanRetention": auth.Can(d.Role, auth.PermSettingsManage)}
 	q := r.URL.Query()
 	if q.Get("preview") == "1" && data["CanRetention"] == true {
-		prop := &store.Retention{OrgID: d.Org.ID}
-		if prop.ReplayDays, err = formDays(q.Get("replays_days")); err != nil {
-			return "", err
-		}
-		if prop.EventDays, err = formDays(q.Get("events_days")); err != nil {
+		prop, err := formRetention(q.Get, &store.Retention{OrgID: d.Org.ID})
+		if err != nil {
 			return "", err
 		}
 		imp, err := lc.ProposeRetention(ctx, prop)
@@ -88,11 +85,8 @@ func (h *Handler) saveOrgRetention(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	orgID := Membership(r.Context()).OrgID
-	set := &store.Retention{OrgID: orgID}
-	if set.ReplayDays, err = formDays(r.PostFormValue("replays_days")); err != nil {
-		return err
-	}
-	if set.EventDays, err = formDays(r.PostFormValue("events_days")); err != nil {
+	set, err := formRetention(r.PostFormValue, &store.Retention{OrgID: orgID})
+	if err != nil {
 		return err
 	}
 	if err := lc.SetRetention(r.Context(), set); err != nil {
