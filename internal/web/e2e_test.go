@@ -322,9 +322,7 @@ func checkEndToEnd(t *testing.T, v *veilServer, run *e2eRun, typed []string) {
 		}
 	}
 	for _, f := range run.Failed {
-		if !strings.HasSuffix(f, "/favicon.ico") {
-			t.Errorf("dashboard response: %s", f)
-		}
+		t.Errorf("dashboard response: %s", f)
 	}
 	for _, c := range run.Console {
 		if !strings.HasPrefix(c, "error: Failed to load resource") { // statuses checked above

@@ -24,6 +24,7 @@ type want struct {
 
 var matrix = map[string]want{
 	"GET /static/":                            {anon: 200, loggedIn: 200, path: "/static/veil.css"},
+	"GET /favicon.ico":                        {anon: 200, loggedIn: 200},
 	"GET /login":                              {anon: 200, loggedIn: 303},
 	"POST /login":                             {anon: 401, loggedIn: 401, form: url.Values{"email": {"x@example.com"}, "password": {"wrong"}}},
 	"POST /login/webauthn/begin":              {anon: 303, loggedIn: 303},

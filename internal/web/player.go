@@ -45,7 +45,7 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Content-Security-Policy", playerCSP)
-	return h.render(w, r, http.StatusOK, "session", page{Title: "Session " + s.ID, Data: map[string]any{
+	return h.render(w, r, http.StatusOK, "session", page{Title: "Session " + s.ID, InlineIcon: true, Data: map[string]any{
 		"Org": r.PathValue("org"), "Project": p, "Session": s, "Duration": fmtDur(s.LastSeen.Sub(s.FirstSeen)),
 		"DurationMs": s.LastSeen.Sub(s.FirstSeen).Milliseconds(),
 		"CanDelete":  h.o.Lifecycle != nil && Membership(r.Context()) != nil && auth.Can(Membership(r.Context()).Role, auth.PermProjectManage),

@@ -150,6 +150,7 @@ type Route struct {
 func (h *Handler) routes() []route {
 	return []route{
 		{"GET /static/", public, "", h.static, false},
+		{"GET /favicon.ico", public, "", h.favicon, false},
 		{"GET /login", public, "", h.loginPage, false},
 		{"POST /login", public, "", h.loginSubmit, false},
 		{"GET /sso/{org}", public, "", h.ssoStart, false},
@@ -497,6 +498,9 @@ type page struct {
 	Flash   string
 	Error   string
 	Data    any
+	// InlineIcon: the page's CSP allows images only from data: and blob:
+	// (the player), so the icon is inlined instead of fetched.
+	InlineIcon bool
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
@@ -557,6 +561,20 @@ func statusFor(code string) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// favicon answers the browsers and tools that ask for /favicon.ico without
+// reading the page's <link rel="icon">, so that they get the icon instead
+// of a 404 in the console and the logs.
+func (h *Handler) favicon(w http.ResponseWriter, r *http.Request) error {
+	b, err := staticFS.ReadFile("static/favicon.svg")
+	if err != nil {
+		return fmt.Errorf("read embedded favicon: %w", err)
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, err = w.Write(b)
+	return err
 }
 
 func (h *Handler) static(w http.ResponseWriter, r *http.Request) error {

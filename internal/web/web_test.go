@@ -299,7 +299,17 @@ func TestStaticAndCSP(t *testing.T) {
 	if resp, _ := b.get("/static/"); resp.StatusCode != 404 {
 		t.Fatalf("static listing: %d", resp.StatusCode)
 	}
+	// The icon, by the page's link and at the path browsers try on their own.
+	for _, p := range []string{"/static/favicon.svg", "/favicon.ico"} {
+		resp, body := b.get(p)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
+			t.Errorf("%s: %d %s %.20q", p, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
 	_, body = b.get("/login")
+	if !strings.Contains(body, `<link rel="icon" href="/static/favicon.svg"`) {
+		t.Error("log-in page does not link the icon")
+	}
 	for _, bad := range []string{"<script", "style=", "onclick", "javascript:"} {
 		if strings.Contains(body, bad) {
 			t.Fatalf("login page has %q (CSP forbids inline code)", bad)
