@@ -34,7 +34,9 @@ type ingestRuntime struct {
 // the first round.
 func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prometheus.Registerer, log *slog.Logger) (*ingestRuntime, error) {
 	dir := st.cfg.WALPath()
-	wl, err := wal.Open(dir, wal.Options{SegmentSize: int64(st.cfg.WALSegmentMB) << 20, Logger: log.With("component", "wal")})
+	metrics := ingest.NewMetrics(reg)
+	wl, err := wal.Open(dir, wal.Options{SegmentSize: int64(st.cfg.WALSegmentMB) << 20, Logger: log.With("component", "wal"),
+		Observe: metrics.ObserveWALCommit})
 	if err != nil {
 		return nil, fmt.Errorf("open write-ahead log %s: %w", dir, err)
 	}
@@ -60,7 +62,7 @@ func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prome
 		RatePerKey:   st.cfg.RatePerKey,
 		RatePerIP:    st.cfg.RatePerIP,
 		ZstdSegments: st.cfg.SegmentCodec == "zstd",
-		Metrics:      ingest.NewMetrics(reg),
+		Metrics:      metrics,
 		ScrubMetrics: scrubmetrics.New(reg),
 	})
 	if err := h.RestoreDedup(ctx, wl); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,6 +116,21 @@ func TestServeDemoAndSIGTERM(t *testing.T) {
 	for _, want := range []string{"Veil demo is ready at " + base, "demo@veil.localhost", "veil_wk_", "veil_sk_"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo banner lacks %q:\n%s", want, out)
+		}
+	}
+	// One acknowledged event is one group commit of the log, in the metrics.
+	track, _ := http.NewRequest("POST", base+"/v1/track", strings.NewReader(`{"userId":"u-1","event":"Signed Up"}`))
+	track.SetBasicAuth(regexp.MustCompile(`veil_sk_[a-z0-9]+`).FindString(out), "")
+	track.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(track); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("track: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	_, metrics := httpGet(t, base+"/metrics")
+	for _, want := range []string{"veil_wal_sync_seconds_count 1\n", "veil_wal_write_seconds_count 1\n", "veil_wal_commit_appends_sum 1\n", `veil_ingest_events_total{outcome="accepted"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

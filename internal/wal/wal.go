@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // LSN (log sequence number) identifies one record: records are numbered
@@ -71,11 +72,26 @@ type Options struct {
 	// never receives record contents. Default slog.Default().
 	Logger *slog.Logger
 
+	// Observe, if set, is called by the writer after every successful
+	// group commit with its size and how long the write and the fdatasync
+	// took (for metrics: acknowledgement latency is mostly the sync). It
+	// runs on the writer goroutine and must not block.
+	Observe func(Commit)
+
 	// openFile opens segment files for writing; tests inject faults here.
 	openFile openFileFunc
 	// allocHook, if set, sees the size of every record buffer allocated
 	// while reading (the fuzz test checks that none exceeds MaxRecord).
 	allocHook func(n int)
+}
+
+// Commit describes one successful group commit, for Options.Observe.
+type Commit struct {
+	Appends int           // Append calls that shared it
+	Records int           // records written
+	Bytes   int           // bytes written, framing included
+	Write   time.Duration // the vectored write
+	Sync    time.Duration // the fdatasync (0 with NoSync)
 }
 
 // batchLimit is the most bytes one group commit writes, and so the most

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/veil-privacy/veil/internal/wal"
 )
@@ -382,7 +383,21 @@ func TestLog_Trim(t *testing.T) {
 // and checks that every call got contiguous LSNs with its own records.
 func TestLog_Concurrent(t *testing.T) {
 	dir := t.TempDir()
-	l := MustOpen(t, dir, wal.Options{SegmentSize: 64 << 10})
+	// Observe sees every group commit (runs on the writer goroutine).
+	var seen wal.Commit
+	var commits int
+	var syncTime time.Duration
+	var obsMu sync.Mutex
+	observe := func(c wal.Commit) {
+		obsMu.Lock()
+		defer obsMu.Unlock()
+		commits++
+		seen.Appends += c.Appends
+		seen.Records += c.Records
+		seen.Bytes += c.Bytes
+		syncTime += c.Sync
+	}
+	l := MustOpen(t, dir, wal.Options{SegmentSize: 64 << 10, Observe: observe})
 	const workers, calls = 16, 60
 	type ack struct {
 		lsn wal.LSN
@@ -462,6 +477,14 @@ func TestLog_Concurrent(t *testing.T) {
 	s := l.Stats()
 	t.Logf("%d appends, %d records in %d group commits (%.1f records/sync), %d segments",
 		s.Appends, s.Records, s.Syncs, s.RecordsPerSync(), s.Segments)
+	obsMu.Lock()
+	defer obsMu.Unlock()
+	if uint64(commits) != s.Syncs || uint64(seen.Appends) != s.Appends || uint64(seen.Records) != s.Records || uint64(seen.Bytes) != s.Bytes {
+		t.Errorf("observed %d commits %+v, stats %+v", commits, seen, s)
+	}
+	if syncTime <= 0 {
+		t.Errorf("observed fdatasync time %v", syncTime)
+	}
 }
 
 // TestLog_ReplayReadsOnlyDurable checks that Replay never sees bytes past

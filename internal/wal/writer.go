@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // request is one Append call handed to the writer goroutine.
@@ -127,8 +128,9 @@ func (l *Log) run() {
 func (l *Log) commit(batch []*request, bytes int) {
 	w := &l.w
 	err := l.prepare(bytes)
+	var took Commit
 	if err == nil {
-		err = l.write(batch)
+		took, err = l.write(batch)
 	}
 	if err != nil {
 		l.mu.Lock()
@@ -170,6 +172,10 @@ func (l *Log) commit(batch []*request, bytes int) {
 	for _, r := range batch {
 		r.done <- nil
 	}
+	if l.opts.Observe != nil {
+		took.Appends, took.Records, took.Bytes = len(batch), int(records), bytes
+		l.opts.Observe(took)
+	}
 }
 
 // prepare readies the last segment for bytes more: it retries a failed
@@ -210,23 +216,28 @@ func (l *Log) prepare(bytes int) error {
 
 // write writes the batch after the last good byte and syncs it. On failure
 // it truncates the segment back, so that no partial record stays behind.
-func (l *Log) write(batch []*request) error {
+func (l *Log) write(batch []*request) (Commit, error) {
 	w := &l.w
 	iov := w.iov[:0]
 	for _, r := range batch {
 		iov = append(iov, r.buf)
 	}
+	var took Commit
+	t0 := time.Now()
 	_, err := w.f.WritevAt(iov, w.size)
+	t1 := time.Now()
+	took.Write = t1.Sub(t0)
 	clear(iov)
 	w.iov = iov[:0]
 	op := "write"
 	if err == nil && !l.opts.NoSync {
 		op = "sync"
 		err = w.f.Datasync()
+		took.Sync = time.Since(t1)
 	}
 	if err == nil {
 		w.unsynced = false
-		return nil
+		return took, nil
 	}
 	err = fmt.Errorf("%w: %s %s: %w", ErrUnavailable, op, w.seg.path, err)
 	if terr := w.f.Truncate(w.size); terr != nil {
@@ -234,5 +245,5 @@ func (l *Log) write(batch []*request) error {
 		l.logger.Error("truncate after failed write", "file", w.seg.path, "err", terr)
 	}
 	w.unsynced = true
-	return err
+	return Commit{}, err
 }
