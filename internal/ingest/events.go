@@ -129,7 +129,9 @@ func (h *Handler) allowKey(p *principal) error {
 // append makes rec durable or returns a 503 error.
 func (h *Handler) append(ctx context.Context, rec []byte) error {
 	if _, err := h.opts.Log.Append(ctx, rec); err != nil {
-		h.log.Warn("write-ahead log append failed", "err", err)
+		if ctx.Err() == nil { // not the client going away (see fail)
+			h.log.Warn("write-ahead log append failed", "err", err)
+		}
 		return &retryError{err: veil.Errorf(veil.EUNAVAILABLE, "Storage is unavailable; nothing was stored. Retry later."), after: 5 * time.Second}
 	}
 	return nil

@@ -155,6 +155,13 @@ func (h *Handler) wrap(kind string, fn handlerFunc) http.Handler {
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p *principal, err error) {
+	if r.Context().Err() != nil {
+		// The client went away before its data was acknowledged (nothing
+		// was stored): not a server failure to log or to alert on as 503.
+		h.metrics.rejected.WithLabelValues(codeClientClosed).Inc()
+		writeError(w, veil.Errorf(veil.EUNAVAILABLE, "Request cancelled by the client; nothing was stored."))
+		return
+	}
 	code := veil.ErrorCode(err)
 	if code == veil.EINTERNAL {
 		h.log.Error("ingest request failed", "route", r.Pattern, "err", err)
@@ -163,6 +170,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p *principal, err
 	h.cors(w, r, p)
 	writeError(w, err)
 }
+
+// codeClientClosed labels, in veil_ingest_rejected_total, requests whose
+// client disconnected or timed out before they were acknowledged.
+const codeClientClosed = "client_closed"
 
 func rateLimited(wait time.Duration) error {
 	return &retryError{err: veil.Errorf(veil.ERATELIMITED, "Rate limit exceeded; retry later."), after: wait}
