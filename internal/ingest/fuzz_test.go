@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/veil-privacy/veil/internal/loadgen"
+	"github.com/veil-privacy/veil/internal/scrub"
 )
 
 // FuzzReadBody: arbitrary bytes as a gzip or plain body never panic, never
@@ -47,7 +50,7 @@ func FuzzSummarize(f *testing.F) {
 		// Splitting an upload reads the same summary as scanning its
 		// events array afterwards.
 		var fused segmentSummary
-		if ev, meta, err := splitReplayBody(b, fused.add, fused.reset); err == nil {
+		if ev, meta, err := splitReplayBody(b, summaryScan(b, &fused)); err == nil {
 			if len(ev)+len(meta) > len(b) {
 				t.Fatalf("split %d bytes into %d+%d", len(b), len(ev), len(meta))
 			}
@@ -79,6 +82,28 @@ func FuzzBatchEntries(f *testing.F) {
 		})
 		if n > len(b) {
 			t.Fatalf("entries larger than the object")
+		}
+	})
+}
+
+// FuzzReadReplay: on arbitrary upload bodies, reading the summary from
+// the scrubber's walk agrees with the two-walk reference (scan, then
+// scrub) on what is refused, what is stored and what is summarised.
+func FuzzReadReplay(f *testing.F) {
+	f.Add([]byte(`{"events":[{"type":4,"timestamp":1,"data":{"href":"https://a.example/u/a@b.example"}}],"meta":{"url":"x"}}`))
+	f.Add([]byte(`[{"data":{"source":5,"id":7,"text":"hunter22"},"type":3,"timestamp":2},{"type":5,"timestamp":3,"data":{"tag":"t"}}]`))
+	f.Add([]byte(`{"events":[],"events":[{"type":"2","timestamp":1e3}]}`))
+	f.Add(loadgen.SDKBody(loadgen.SyntheticSegment(4<<10, 3)))
+	sc := scrub.MustNew(DefaultScrubRules())
+	h := New(Options{Scrubber: sc})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		wantClean, want, wantUser, wantErr := twoWalkReadReplay(h, sc, b, "Firefox/1")
+		gotClean, got, gotUser, gotErr := h.readReplay(sc, bytes.Clone(b), "Firefox/1")
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("error %v, two walks: %v", gotErr, wantErr)
+		}
+		if wantErr == nil && (!bytes.Equal(gotClean, wantClean) || gotUser != wantUser || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("one walk %+v, two walks %+v", got, want)
 		}
 	})
 }

@@ -111,41 +111,16 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, err
 	}
 	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
-	var rb replayBody
-	var sum segmentSummary // read from the events while splitting the body
-	events, metaJSON, err := splitReplayBody(body, sum.add, sum.reset)
-	if err != nil {
-		return p, veil.Errorf(veil.EINVALID, "Replay body must be a JSON array of rrweb events or {\"events\":[…],\"meta\":{…}}.")
-	}
-	if len(metaJSON) > 0 {
-		if err := json.Unmarshal(metaJSON, &rb.Meta); err != nil {
-			return p, veil.Errorf(veil.EINVALID, "Replay body's meta must be an object: {\"url\":…,\"userId\":…}.")
-		}
-	}
-	rb.Events = events
-	if len(rb.Events) == 0 || rb.Events[0] != '[' {
-		return p, veil.Errorf(veil.EINVALID, "Replay body has no events array.")
-	}
 	sc, err := h.scrubber(ctx, p.project)
 	if err != nil {
 		return p, err
 	}
-	clean, rep, err := sc.RRWeb(rb.Events)
-	if err != nil {
-		return p, veil.Errorf(veil.EINVALID, "Replay events are not valid rrweb JSON (%v).", err)
-	}
-	h.observe(rep)
-	var meta *segmentMeta
-	if sameBytes(clean, rb.Events) { // nothing redacted: the summary already read is the clean events'
-		meta, err = h.finishSummary(sc, &sum, rb.Meta.URL, r.UserAgent())
-	} else {
-		meta, err = h.summarize(sc, clean, rb.Meta.URL, r.UserAgent())
-	}
+	clean, meta, userID, err := h.readReplay(sc, body, r.UserAgent())
 	if err != nil {
 		return p, err
 	}
-	if rb.Meta.UserID != "" {
-		meta.UserIndex = p.project.dek.BlindIndex("user_id", rb.Meta.UserID)
+	if userID != "" {
+		meta.UserIndex = p.project.dek.BlindIndex("user_id", userID)
 	}
 	for _, name := range meta.tagNames {
 		meta.Tags = append(meta.Tags, p.project.dek.BlindIndex(keyring.IndexCustomEvent, name))

@@ -185,23 +185,17 @@ func eachMember(b []byte, i int, fn func(key, val []byte) error) (int, error) {
 // upload without decoding either: the SDK sends {"events":[…],"meta":{…}},
 // and a bare array of events is accepted too. events (nil if absent) and
 // meta (nil if absent) alias b. A repeated key keeps its last value, as
-// encoding/json does. The events array is only delimited here (the
-// scrubber validates it), reading each event's summary fields on the way:
-// fn, if not nil, is called for each event, and reset before each events
-// array (a repeated key starts over).
-func splitReplayBody(b []byte, fn func(*rrwebEvent) error, reset func()) (events, meta []byte, err error) {
+// encoding/json does. Each events array (b[i] == '[') is left to
+// eventsAt, which returns the index past it: on the request path the
+// scrubber walks it there and tells the summary (scrubSplit); nil only
+// delimits it.
+func splitReplayBody(b []byte, eventsAt func(i int) (int, error)) (events, meta []byte, err error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) {
 		return nil, nil, errScan
 	}
-	eventsAt := func(i int) (int, error) {
-		if reset != nil {
-			reset()
-		}
-		if fn == nil {
-			return skipContainer(b, i)
-		}
-		return scanEventsAt(b, i, fn)
+	if eventsAt == nil {
+		eventsAt = func(i int) (int, error) { return skipContainer(b, i) }
 	}
 	var end int
 	switch b[i] {
@@ -265,6 +259,16 @@ func splitReplayBody(b []byte, fn func(*rrwebEvent) error, reset func()) (events
 	return events, meta, nil
 }
 
+// summaryScan returns an eventsAt for splitReplayBody that reads each
+// events array's summary into s with scanEventsAt (starting over for a
+// repeated events key).
+func summaryScan(b []byte, s *segmentSummary) func(int) (int, error) {
+	return func(i int) (int, error) {
+		s.reset()
+		return scanEventsAt(b, i, s.add)
+	}
+}
+
 // scanEvents calls fn with the summary fields of each event of the JSON
 // array b. Each event's members are read in one pass that also finds the
 // event's end, so no byte is skipped twice. An element that is not an
@@ -311,35 +315,50 @@ func scanEvent(b []byte, i int, e *rrwebEvent) (int, error) {
 	*e = rrwebEvent{}
 	var data []byte
 	end, err := eachMember(b, i, func(key, val []byte) error {
-		switch string(key) {
-		case "type":
-			n, ok := parseInt(val)
-			if !ok {
-				return errScan
-			}
-			e.Type = int(n)
-		case "timestamp":
-			n, ok := parseInt(val)
-			if !ok {
-				f, err := strconv.ParseFloat(string(val), 64)
-				if err != nil {
-					return errScan
-				}
-				n = int64(f)
-			}
-			e.Timestamp = n
-		case "data":
-			data = val
-		}
-		return nil
+		return eventField(e, &data, key, val)
 	})
 	if err != nil {
 		return 0, err
 	}
+	if err := eventData(e, data); err != nil {
+		return 0, err
+	}
+	return end, nil
+}
+
+// eventField reads the member key: val of an event into e (type,
+// timestamp) or data (the data member's JSON, read by eventData once the
+// type is known). A later member with the same key wins.
+func eventField(e *rrwebEvent, data *[]byte, key, val []byte) error {
+	switch string(key) {
+	case "type":
+		n, ok := parseInt(val)
+		if !ok {
+			return errScan
+		}
+		e.Type = int(n)
+	case "timestamp":
+		n, ok := parseInt(val)
+		if !ok {
+			f, err := strconv.ParseFloat(string(val), 64)
+			if err != nil {
+				return errScan
+			}
+			n = int64(f)
+		}
+		e.Timestamp = n
+	case "data":
+		*data = val
+	}
+	return nil
+}
+
+// eventData reads the summary fields of an event's data into e.Data.
+func eventData(e *rrwebEvent, data []byte) error {
 	// Meta (4) and plugin (6) events are small: decode their data fully.
 	if (e.Type == 4 || e.Type == 6) && len(data) > 0 && data[0] == '{' {
 		if err := json.Unmarshal(data, &e.Data); err != nil {
-			return 0, errScan
+			return errScan
 		}
 	}
 	// Custom events (5) carry any payload: read only their tag.
@@ -350,10 +369,10 @@ func scanEvent(b []byte, i int, e *rrwebEvent) (int, error) {
 			}
 			return nil
 		}); err != nil {
-			return 0, errScan
+			return errScan
 		}
 	}
-	return end, nil
+	return nil
 }
 
 // parseInt reads a JSON integer of at most 18 digits (a millisecond

@@ -96,7 +96,7 @@ func TestSplitReplayBody(t *testing.T) {
 		{in: `[1] x`}, {in: `{"events":[]} {}`}, {in: `{"events":[}`}, {in: `"events"`}, {in: ``}, {in: `{"events" []}`},
 	}
 	for _, tt := range tests {
-		ev, meta, err := splitReplayBody([]byte(tt.in), nil, nil)
+		ev, meta, err := splitReplayBody([]byte(tt.in), nil)
 		if (err == nil) != tt.ok || string(ev) != tt.events || string(meta) != tt.meta {
 			t.Errorf("splitReplayBody(%q) = %q, %q, %v; want %q, %q, ok=%v", tt.in, ev, meta, err, tt.events, tt.meta, tt.ok)
 		}
@@ -114,7 +114,7 @@ func TestSplitReplayBodySummary(t *testing.T) {
 		`{"events":[{"type":3,"timestamp":1},{"type":3,"timestamp":99}],"meta":{},"events":` + events + `}`,
 	} {
 		var fused, sep segmentSummary
-		ev, _, err := splitReplayBody([]byte(body), fused.add, fused.reset)
+		ev, _, err := splitReplayBody([]byte(body), summaryScan([]byte(body), &fused))
 		if err != nil {
 			t.Fatalf("split %s: %v", body, err)
 		}

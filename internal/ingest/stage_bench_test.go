@@ -14,10 +14,12 @@ import (
 
 // BenchmarkReplayStages measures each CPU stage of a replay upload on one
 // core, on the load generator's upload (~36 KB of rrweb JSON in the SDK's
-// {"events":[…],"meta":{…}}, ~4 KB gzip): bounded gunzip, finding the
-// events and meta, scrubbing, the summary scan, sealing the segment and
-// its meta, and all of them in a row (what one request costs before the
-// log's write). MB/s are of rrweb JSON.
+// {"events":[…],"meta":{…}}, ~4 KB gzip): bounded gunzip, splitting the
+// body and scrubbing its events in one walk that also reads the summary
+// (split-scrub; scrub alone for comparison), the summary scan that
+// redacted segments need, sealing the segment and its meta, and all of
+// them in a row (what one request costs before the log's write). MB/s are
+// of rrweb JSON.
 func BenchmarkReplayStages(b *testing.B) {
 	plain := loadgen.SyntheticSegment(32<<10, 1)
 	upload := loadgen.SDKBody(plain) // what the SDK posts: {"events":[…],"meta":{…}}
@@ -57,14 +59,20 @@ func BenchmarkReplayStages(b *testing.B) {
 			}
 			releaseBody(body)
 		}},
-		{"split", func(b *testing.B) { // with the summary read on the way
-			var sum segmentSummary
-			ev, mj, err := splitReplayBody(upload, sum.add, sum.reset)
-			if err != nil || len(ev) != len(plain) {
-				b.Fatal(err)
+		{"split-scrub", func(b *testing.B) { // with the summary read on the way
+			sp := scrubSplit(h.opts.Scrubber, upload)
+			if sp.scrubErr != nil || sp.splitErr != nil || sp.eventErr != nil || !sameBytes(sp.clean, sp.events) {
+				b.Fatal("split", sp.scrubErr, sp.splitErr, sp.eventErr)
 			}
 			var rb replayBody
-			if err := json.Unmarshal(mj, &rb.Meta); err != nil {
+			if err := json.Unmarshal(sp.meta, &rb.Meta); err != nil {
+				b.Fatal(err)
+			}
+		}},
+		{"split-scan", func(b *testing.B) { // the ingest scanner alone (before: the first of two walks)
+			var sum segmentSummary
+			ev, _, err := splitReplayBody(upload, summaryScan(upload, &sum))
+			if err != nil || len(ev) != len(plain) {
 				b.Fatal(err)
 			}
 		}},
@@ -98,23 +106,19 @@ func BenchmarkReplayStages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var sum segmentSummary
-			ev, mj, err := splitReplayBody(body, sum.add, sum.reset)
-			if err != nil {
-				b.Fatal(err)
+			sp := scrubSplit(h.opts.Scrubber, body)
+			if sp.scrubErr != nil || sp.splitErr != nil || sp.eventErr != nil {
+				b.Fatal("split", sp.scrubErr, sp.splitErr, sp.eventErr)
 			}
 			var rb replayBody
-			if err := json.Unmarshal(mj, &rb.Meta); err != nil {
+			if err := json.Unmarshal(sp.meta, &rb.Meta); err != nil {
 				b.Fatal(err)
 			}
-			c, _, err := h.opts.Scrubber.RRWeb(ev)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !sameBytes(c, ev) {
+			c := sp.clean
+			if !sameBytes(c, sp.events) {
 				b.Fatal("the benchmark's segment had redactions: the summary would be read again")
 			}
-			m, err := h.finishSummary(h.opts.Scrubber, &sum, rb.Meta.URL, "Mozilla/5.0 Chrome/131.0")
+			m, err := h.finishSummary(h.opts.Scrubber, &sp.sum, rb.Meta.URL, "Mozilla/5.0 Chrome/131.0")
 			if err != nil {
 				b.Fatal(err)
 			}

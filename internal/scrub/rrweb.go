@@ -54,6 +54,8 @@ type rrState struct {
 	full    bool    // the ReplayState's full flag before this batch
 	counts  []int32 // counts at the start of the current event
 	lookups bool    // rules that make lookups mandatory (see rrweb)
+
+	events eventsMode // RRWebEvents (rrweb_events.go)
 }
 
 // pending is a value scrubbed as ordinary text whose object may still
@@ -133,13 +135,19 @@ func (w *walker) rrweb(b []byte, st *ReplayState) (out []byte, err error) {
 	}
 	if w.open(']') >= 0 {
 		for {
+			s := w.i
 			w.event()
+			w.eventEnd(s)
 			if w.next(']') {
 				break
 			}
 		}
 	}
-	w.finish()
+	if rr.events.on { // the array may be followed by other bytes
+		w.in = w.in[:w.i]
+	} else {
+		w.finish()
+	}
 	return w.result(), nil
 }
 
@@ -209,6 +217,7 @@ func (w *walker) eventMembers() (typ int64, typOK bool, src int64, srcOK bool, d
 	}
 	for {
 		ks, ke, esc := w.key()
+		vs := w.i
 		handled := false
 		if !esc {
 			switch string(w.in[ks:ke]) {
@@ -227,6 +236,9 @@ func (w *walker) eventMembers() (typ int64, typOK bool, src int64, srcOK bool, d
 		}
 		if !handled {
 			w.member(ks, ke, esc, keyPlain)
+		}
+		if !esc {
+			w.eventMember(ks, ke, vs)
 		}
 		if w.next('}') {
 			return
