@@ -40,6 +40,8 @@ type Destination struct {
 	// PausedAt is set while the destination is paused: nothing is pushed
 	// to it and (do_not_store) no local copy is deleted.
 	PausedAt *time.Time `json:"paused_at,omitempty"`
+	// UpdatedAt is when its settings or secrets were last edited.
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
 // DestinationPush is one part of one session to push to one destination.
@@ -88,19 +90,23 @@ func (db *DB) CreateDestination(ctx context.Context, d *Destination) error {
 }
 
 const destinationCols = `id, project_id, name, kind, mode, config, secret, age_recipient, created_at,
-	failing_since, alert, alert_at, last_success_at, paused_at`
+	failing_since, alert, alert_at, last_success_at, paused_at, updated_at`
 
 func scanDestination(s interface{ Scan(...any) error }) (*Destination, error) {
 	var d Destination
 	err := s.Scan(&d.ID, &d.ProjectID, &d.Name, &d.Kind, &d.Mode, &d.Config, &d.SealedSecret, &d.AgeRecipient,
 		timeCol{&d.CreatedAt}, nullTimeCol{&d.FailingSince}, &d.Alert, nullTimeCol{&d.AlertAt}, nullTimeCol{&d.LastSuccessAt},
-		nullTimeCol{&d.PausedAt})
+		nullTimeCol{&d.PausedAt}, nullTimeCol{&d.UpdatedAt})
 	return &d, err
 }
 
 // FindDestination returns the project's destination id.
 func (db *DB) FindDestination(ctx context.Context, projectID, id string) (*Destination, error) {
-	d, err := scanDestination(db.queryRow(ctx, db.sql, "SELECT "+destinationCols+
+	return db.findDestination(ctx, db.sql, projectID, id)
+}
+
+func (db *DB) findDestination(ctx context.Context, x querier, projectID, id string) (*Destination, error) {
+	d, err := scanDestination(db.queryRow(ctx, x, "SELECT "+destinationCols+
 		" FROM destinations WHERE project_id = ? AND id = ?", projectID, id))
 	return one(d, err, "find destination", "Destination not found.")
 }
@@ -133,6 +139,61 @@ func (db *DB) DeleteDestination(ctx context.Context, projectID, id string) error
 		_, err = db.exec(ctx, tx, "DELETE FROM destination_pushes WHERE destination_id = ? AND state = ?", id, PushPending)
 		return wrap("delete pending pushes", err)
 	})
+}
+
+// DestinationUpdate is the new name, settings and secrets of a destination
+// (kind and mode never change). Prev is the destination as the caller read
+// it: the update applies only if its name, settings and secrets are still
+// those, so two admins editing at once cannot silently merge each other's
+// secrets into the wrong settings.
+type DestinationUpdate struct {
+	Name         string
+	Config       string
+	SealedSecret []byte
+	AgeRecipient string
+	Prev         *Destination
+	// RetryNow makes the destination's pending pushes due at once, so a
+	// fixed destination is retried at the next push run instead of after
+	// its backoff (up to an hour).
+	RetryNow bool
+}
+
+// UpdateDestination applies u to the project's destination id and returns
+// it as stored. Another project's id is ENOTFOUND; a destination changed
+// since u.Prev was read is ECONFLICT. Push rows are not touched except for
+// RetryNow: done ones keep the location they were pushed to.
+func (db *DB) UpdateDestination(ctx context.Context, projectID, id string, u DestinationUpdate) (*Destination, error) {
+	if u.Prev == nil || u.Prev.ID != id || u.Config == "" || len(u.SealedSecret) == 0 {
+		return nil, invalidf("Destination update needs the previous destination, settings and secrets.")
+	}
+	now := db.now()
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE destinations SET name = ?, config = ?, secret = ?, age_recipient = ?, updated_at = ?
+			WHERE project_id = ? AND id = ? AND name = ? AND config = ? AND secret = ? AND age_recipient = ?`,
+			u.Name, u.Config, u.SealedSecret, u.AgeRecipient, db.ts(now),
+			projectID, id, u.Prev.Name, u.Prev.Config, nonNil(u.Prev.SealedSecret), u.Prev.AgeRecipient)
+		if err != nil {
+			return wrap("update destination", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return wrap("update destination", err)
+		} else if n == 0 {
+			if _, err := db.findDestination(ctx, tx, projectID, id); err != nil {
+				return err
+			}
+			return veil.Errorf(veil.ECONFLICT, "The destination was changed meanwhile; reload it and edit again.")
+		}
+		if !u.RetryNow {
+			return nil
+		}
+		_, err = db.exec(ctx, tx, "UPDATE destination_pushes SET next_attempt_at = ? WHERE destination_id = ? AND state = ? AND next_attempt_at > ?",
+			db.ts(now), id, PushPending, db.ts(now))
+		return wrap("reschedule pending pushes", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.FindDestination(ctx, projectID, id)
 }
 
 // SetDestinationPaused pauses (at != nil) or resumes (nil) the project's
