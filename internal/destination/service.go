@@ -30,6 +30,7 @@ type Store interface {
 	CreateDestination(ctx context.Context, d *store.Destination) error
 	FindDestination(ctx context.Context, projectID, id string) (*store.Destination, error)
 	ListDestinations(ctx context.Context, projectID string) ([]*store.Destination, error)
+	UpdateDestination(ctx context.Context, projectID, id string, u store.DestinationUpdate) (*store.Destination, error)
 	DeleteDestination(ctx context.Context, projectID, id string) error
 	SetDestinationPaused(ctx context.Context, projectID, id string, at *time.Time) error
 	DestinationPushStats(ctx context.Context, id string) (*store.PushStats, error)
@@ -314,11 +315,16 @@ type TestResult struct {
 // Test writes a small probe object to the destination (age-encrypted if
 // the destination encrypts), reads back its size and SHA-256, and deletes
 // it. Errors say what failed (connect, host key, auth, write, verify).
-func (s *Service) Test(ctx context.Context, projectID, id string) (res *TestResult, err error) {
+func (s *Service) Test(ctx context.Context, projectID, id string) (*TestResult, error) {
 	d, err := s.Store.FindDestination(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
+	return s.probe(ctx, d)
+}
+
+// probe is Test on d as given, stored or not (Update's verify).
+func (s *Service) probe(ctx context.Context, d *store.Destination) (res *TestResult, err error) {
 	// One bound for the whole probe: the dashboard and the API answer
 	// before the server's 60 s write timeout even when a host drops
 	// packets.
@@ -365,13 +371,9 @@ func (s *Service) open(ctx context.Context, d *store.Destination) (target, error
 	if err != nil {
 		return nil, err
 	}
-	var sec Secrets
-	plain, err := p.dek.Open(d.SealedSecret, secretAAD(p, d.ID))
+	sec, err := openSecrets(p, d)
 	if err != nil {
-		return nil, fmt.Errorf("open destination secrets: %w", err)
-	}
-	if err := json.Unmarshal(plain, &sec); err != nil {
-		return nil, fmt.Errorf("decode destination secrets: %w", err)
+		return nil, err
 	}
 	switch {
 	case d.Kind == KindS3 && c.S3 != nil:
@@ -380,6 +382,19 @@ func (s *Service) open(ctx context.Context, d *store.Destination) (target, error
 		return dialSFTP(ctx, c.SFTP, sec, s.timeout(), s.guard())
 	}
 	return nil, fmt.Errorf("destination %s: unknown kind %q", d.ID, d.Kind)
+}
+
+// openSecrets unseals d's secrets.
+func openSecrets(p *projectKey, d *store.Destination) (Secrets, error) {
+	var sec Secrets
+	plain, err := p.dek.Open(d.SealedSecret, secretAAD(p, d.ID))
+	if err != nil {
+		return sec, fmt.Errorf("open destination secrets: %w", err)
+	}
+	if err := json.Unmarshal(plain, &sec); err != nil {
+		return sec, fmt.Errorf("decode destination secrets: %w", err)
+	}
+	return sec, nil
 }
 
 // errLeaseHeld reports that another node pushes to a destination now.
