@@ -163,6 +163,7 @@ func (h *Handler) routes() []route {
 		{"GET " + project + "/destinations", auth.PermKeysRead, false, h.listDestinations},
 		{"POST " + project + "/destinations", auth.PermDestinationsManage, false, h.createDestination},
 		{"GET " + dest, auth.PermKeysRead, false, h.getDestination},
+		{"PATCH " + dest, auth.PermDestinationsManage, false, h.updateDestination},
 		{"DELETE " + dest, auth.PermDestinationsManage, false, h.deleteDestination},
 		{"POST " + dest + "/test", auth.PermDestinationsManage, false, h.testDestination},
 		{"POST " + dest + "/pause", auth.PermDestinationsManage, false, h.pauseDestination},

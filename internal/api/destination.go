@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/veil-privacy/veil"
 	"github.com/veil-privacy/veil/internal/audit"
@@ -10,15 +12,16 @@ import (
 )
 
 // Destination routes: a project's S3/SFTP destinations (internal/destination;
-// docs/data-lifecycle.md). Reading needs a member; creating, removing and
-// testing need destinations.manage (admins). Secrets are accepted on
-// create and never returned.
+// docs/data-lifecycle.md). Reading needs a member; creating, editing,
+// removing and testing need destinations.manage (admins). Secrets are
+// accepted on create and edit and never returned.
 
 // DestinationService manages destinations (*destination.Service).
 type DestinationService interface {
 	Create(ctx context.Context, projectID string, in destination.Input) (*destination.View, error)
 	List(ctx context.Context, projectID string) ([]*destination.View, error)
 	Find(ctx context.Context, projectID, id string) (*destination.View, error)
+	Update(ctx context.Context, projectID, id string, u destination.Update) (*destination.Updated, error)
 	Remove(ctx context.Context, projectID, id string) error
 	Test(ctx context.Context, projectID, id string) (*destination.TestResult, error)
 	SetPaused(ctx context.Context, projectID, id string, paused bool) (*destination.View, error)
@@ -54,13 +57,16 @@ func (h *Handler) resolveDestination(r *http.Request, projectID string) error {
 	return err
 }
 
-func (h *Handler) recordDestination(r *http.Request, action, id string) error {
+func (h *Handler) recordDestination(r *http.Request, action, id string, details ...string) error {
 	p, err := h.project(r)
 	if err != nil {
 		return err
 	}
-	return record(r, audit.Entry{OrgID: p.OrgID, Action: action, ObjectKind: "destination", ObjectID: id,
-		Details: map[string]string{"project": p.ID}})
+	d := map[string]string{"project": p.ID}
+	for i := 0; i+1 < len(details); i += 2 {
+		d[details[i]] = details[i+1]
+	}
+	return record(r, audit.Entry{OrgID: p.OrgID, Action: action, ObjectKind: "destination", ObjectID: id, Details: d})
 }
 
 // listDestinations handles "GET …/destinations" (members).
@@ -113,6 +119,36 @@ func (h *Handler) getDestination(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// updateDestination handles "PATCH …/destinations/{destination}" (admins):
+// change settings and replace secrets in place (destination.Update); with
+// "verify": true nothing is saved unless the probe passes (400 with its
+// error). The answer is the destination with the names of what changed.
+func (h *Handler) updateDestination(w http.ResponseWriter, r *http.Request) error {
+	svc, err := h.destinations()
+	if err != nil {
+		return err
+	}
+	var u destination.Update
+	if err := decode(r, &u); err != nil {
+		return err
+	}
+	id := r.PathValue("destination")
+	out, err := svc.Update(r.Context(), r.PathValue("project"), id, u)
+	if err != nil {
+		return err
+	}
+	if len(out.Changed) > 0 {
+		// Field names only, never values: secrets appear as
+		// "secrets.password".
+		if err := h.recordDestination(r, "destination.update", id, "changed", strings.Join(out.Changed, ","),
+			"verified", strconv.FormatBool(out.Test != nil)); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

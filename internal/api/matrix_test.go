@@ -56,6 +56,7 @@ var matrix = map[string]cell{
 	"GET /api/v1/orgs/{org}/projects/{project}/destinations":                                  {minRole: veil.RoleMember, ok: 200},
 	"POST /api/v1/orgs/{org}/projects/{project}/destinations":                                 {minRole: veil.RoleAdmin, ok: 201, body: `{"kind":"s3","mode":"do_not_store","s3":{"bucket":"new-bucket"},"secrets":{"access_key_id":"AK","secret_access_key":"SK"}}`},
 	"GET /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                    {minRole: veil.RoleMember, ok: 200},
+	"PATCH /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                  {minRole: veil.RoleAdmin, ok: 200, body: `{"name":"renamed","s3":{"prefix":"moved"},"secrets":{"secret_access_key":"SK2"}}`},
 	"DELETE /api/v1/orgs/{org}/projects/{project}/destinations/{destination}":                 {minRole: veil.RoleAdmin, ok: 204},
 	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/test":              {minRole: veil.RoleAdmin, ok: 200},
 	"POST /api/v1/orgs/{org}/projects/{project}/destinations/{destination}/pause":             {minRole: veil.RoleAdmin, ok: 200},
