@@ -33,9 +33,10 @@ func keySource(r *http.Request, bodyKey string) string {
 	return q.Get("key")
 }
 
-// authenticate checks the key (constant-time against its stored hash, no
-// caching, so a revoked key fails on its next request) and the request's
-// origin against the key's kind:
+// authenticate checks the key (constant-time against its stored hash; the
+// stored record is cached for at most Options.KeyTTL and dropped when this
+// process changes a key, see keyauth.go) and the request's origin against
+// the key's kind:
 //   - browser keys need an Origin (or, for sendBeacon, a Referer) on their
 //     allowed list;
 //   - server keys need none, and are refused from browsers (any Origin)
@@ -49,7 +50,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, bodyKey str
 	if err != nil {
 		return nil, err
 	}
-	k, err := h.store.FindKeyByPrefix(ctx, prefix)
+	k, err := h.writeKeys.find(ctx, prefix)
 	switch {
 	case veil.ErrorCode(err) == veil.ENOTFOUND:
 		return nil, veil.Errorf(veil.EUNAUTHORIZED, "Invalid write key.")

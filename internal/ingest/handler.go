@@ -65,6 +65,9 @@ type Options struct {
 	// ZstdSegments seals replay segments with zstd (about 30 % smaller)
 	// instead of S2 (about a fifth of the CPU on the request path).
 	ZstdSegments bool
+	// KeyTTL bounds how long a write key read from the store is used from
+	// memory (default DefaultKeyTTL; negative: read it on every request).
+	KeyTTL time.Duration
 	// MaxSessionKeys bounds the cache of active sessions' keys.
 	MaxSessionKeys int
 	Metrics        *Metrics
@@ -72,16 +75,18 @@ type Options struct {
 
 // Handler serves the ingest endpoints.
 type Handler struct {
-	opts    Options
-	store   Store
-	blobs   blob.Bucket
-	keys    *keyCache
-	log     *slog.Logger
-	now     func() time.Time
-	byKey   *limiter
-	byIP    *limiter
-	metrics *Metrics
-	rules   *scrubbers // nil without Options.Settings
+	opts  Options
+	store Store
+	blobs blob.Bucket
+	keys  *keyCache
+	// writeKeys caches write keys by prefix (keyauth.go).
+	writeKeys *writeKeys
+	log       *slog.Logger
+	now       func() time.Time
+	byKey     *limiter
+	byIP      *limiter
+	metrics   *Metrics
+	rules     *scrubbers // nil without Options.Settings
 }
 
 // New returns a Handler. Register its routes with Register.
@@ -98,6 +103,9 @@ func New(o Options) *Handler {
 	if o.ReplayLimits == (BodyLimits{}) {
 		o.ReplayLimits = BodyLimits{MaxCompressed: 4 << 20, MaxDecoded: 16 << 20}
 	}
+	if o.KeyTTL == 0 {
+		o.KeyTTL = DefaultKeyTTL
+	}
 	if o.MaxSessionKeys == 0 {
 		o.MaxSessionKeys = 100_000
 	}
@@ -106,9 +114,10 @@ func New(o Options) *Handler {
 	}
 	h := &Handler{
 		opts: o, store: o.Store, blobs: o.Blobs, log: o.Logger, now: o.Now, metrics: o.Metrics,
-		keys:  newKeyCache(o.Store, o.Master, o.MaxSessionKeys),
-		byKey: newLimiter(o.RatePerKey, int(2*o.RatePerKey), 100_000),
-		byIP:  newLimiter(o.RatePerIP, int(2*o.RatePerIP), 100_000),
+		keys:      newKeyCache(o.Store, o.Master, o.MaxSessionKeys),
+		writeKeys: newWriteKeys(o.Store, o.KeyTTL, o.Now),
+		byKey:     newLimiter(o.RatePerKey, int(2*o.RatePerKey), 100_000),
+		byIP:      newLimiter(o.RatePerIP, int(2*o.RatePerIP), 100_000),
 	}
 	if o.Settings != nil {
 		h.rules = newScrubbers(o.Settings, o.RulesTTL, o.Now)

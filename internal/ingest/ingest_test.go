@@ -32,6 +32,7 @@ import (
 type env struct {
 	t       testing.TB
 	db      *store.DB
+	dbPath  string // the SQLite file, for a second process's view
 	blobs   blob.Bucket
 	master  *keyring.Master
 	log     *faultLog
@@ -79,7 +80,7 @@ func newEnvTB(t testing.TB, mod func(*ingest.Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wl.Close() })
-	e := &env{t: t, db: db, blobs: bl, master: keyring.NewMaster(), log: &faultLog{Log: wl}}
+	e := &env{t: t, db: db, dbPath: filepath.Join(dir, "veil.db"), blobs: bl, master: keyring.NewMaster(), log: &faultLog{Log: wl}}
 	e.prov = &provision.Service{Store: db, Master: e.master}
 	e.project, err = e.prov.CreateProject(ctx, "acme", "shop", []string{"https://shop.example.com", "https://*.example.org"})
 	if err != nil {

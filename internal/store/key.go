@@ -91,6 +91,7 @@ func (db *DB) ListKeys(ctx context.Context, projectID string) ([]*veil.WriteKey,
 
 // RevokeKey implements Repository.
 func (db *DB) RevokeKey(ctx context.Context, projectID, keyID string, at time.Time) error {
+	defer db.keysChanged()
 	res, err := db.exec(ctx, db.w,
 		"UPDATE write_keys SET revoked_at = CASE WHEN revoked_at IS NULL OR revoked_at > ? THEN ? ELSE revoked_at END WHERE project_id = ? AND id = ?",
 		db.ts(at), db.ts(at), projectID, keyID)

@@ -60,6 +60,7 @@ func (db *DB) ListOrgs(ctx context.Context) ([]*veil.Org, error) {
 
 // DeleteOrg implements Repository.
 func (db *DB) DeleteOrg(ctx context.Context, id string) error {
+	defer db.keysChanged() // its projects' keys go with it
 	res, err := db.exec(ctx, db.w, "DELETE FROM orgs WHERE id = ?", id)
 	if err != nil {
 		return wrap("delete org", err)

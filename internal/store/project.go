@@ -73,6 +73,7 @@ func (db *DB) ListProjects(ctx context.Context, orgID string) ([]*veil.Project, 
 
 // DeleteProject implements Repository.
 func (db *DB) DeleteProject(ctx context.Context, orgID, id string) error {
+	defer db.keysChanged() // its keys go with it
 	res, err := db.exec(ctx, db.w, "DELETE FROM projects WHERE org_id = ? AND id = ?", orgID, id)
 	if err != nil {
 		return wrap("delete project", err)

@@ -41,6 +41,8 @@ type DB struct {
 	name    string   // DSN with any password redacted, for error messages
 	stmts   sync.Map // query → *sql.Stmt, see prepared
 
+	keyHooks keyHooks // see OnKeysChanged
+
 	// Now returns the current time; tests replace it. Times are stored in
 	// UTC, truncated to microseconds.
 	Now func() time.Time

@@ -155,6 +155,7 @@ func (db *DB) FindKey(ctx context.Context, projectID, keyID string) (*veil.Write
 // UpdateKeyOrigins replaces the allowed origins of a project's key. Origins
 // must already be normalised (see internal/writekey).
 func (db *DB) UpdateKeyOrigins(ctx context.Context, projectID, keyID string, origins []string) error {
+	defer db.keysChanged()
 	if origins == nil {
 		origins = []string{}
 	}

@@ -275,6 +275,7 @@ func (db *DB) WithWebhookTx(ctx context.Context, fn func(tx *sql.Tx) error) erro
 // and, when that changed the key, writes a key.revoked event to the outbox
 // in the same transaction.
 func (db *DB) RevokeKeyAndEmit(ctx context.Context, projectID, keyID string, at time.Time) error {
+	defer db.keysChanged()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var (
 			prefix, kind string
