@@ -25,9 +25,15 @@ func FuzzText(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
-	s := scrub.MustNew(scrub.Rules{CustomRules: []scrub.CustomRule{{Name: "x", Pattern: `[A-Z]{3}\d`}}})
+	rules := scrub.Rules{CustomRules: []scrub.CustomRule{{Name: "x", Pattern: `[A-Z]{3}\d`}}}
+	s := scrub.MustNew(rules)
+	sb := scrub.MustNew(rules, scrub.WithByteScan())
 	f.Fuzz(func(t *testing.T, in string) {
+		ob, rb := sb.Text(in)
 		out, rep := s.Text(in)
+		if out != ob || rep.String() != rb.String() {
+			t.Fatalf("indexed and byte-loop scans differ: %q -> %q / %q", in, out, ob)
+		}
 		if len(out) > len(in)+rep.Total()*len(scrub.DefaultReplacement) {
 			t.Fatalf("Text grew: %q -> %q", in, out)
 		}
@@ -49,11 +55,13 @@ func fuzzDoc(f *testing.F, rrweb bool) {
 		f.Add([]byte(s))
 	}
 	s := scrub.MustNew(scrub.Rules{}, scrub.WithLimits(scrub.Limits{MaxDepth: 64}))
+	sb := scrub.MustNew(scrub.Rules{}, scrub.WithLimits(scrub.Limits{MaxDepth: 64}), scrub.WithByteScan())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if strings.Count(string(in), "[")+strings.Count(string(in), "{") > 60 {
 			return // deeper than the limit is an error, covered by tests
 		}
 		checkDoc(t, s, in, rrweb)
+		sameScrub(t, s, sb, in) // the indexed scan and the byte loop agree
 	})
 }
 

@@ -171,6 +171,9 @@ type compiled struct {
 	// schemaOverride is set when the rules give meaning to one of rrweb's
 	// schema keys, which disables the fast path for them.
 	schemaOverride bool
+	// byteScan keeps the scanner on its byte loop (tests compare it with
+	// the indexed scan).
+	byteScan bool
 }
 
 func (r Rules) compile() (*compiled, error) {

@@ -66,15 +66,17 @@ type scanner struct {
 	// before it cannot succeed either (keeps JWT checks linear).
 	jwtFail int
 
-	counts  []int32 // per detector, flushed into a Report by the caller
+	ev      []uint64 // event masks of the text being scanned (textidx.go)
+	counts  []int32  // per detector, flushed into a Report by the caller
 	view    [2][]byte
 	vesc    [2][]int32 // escapes of view (see decodePct)
 	outBuf  [2][]byte
 	outSide int
+	idx     bool // use the indexed scan (textidx.go)
 }
 
 func newScanner(c *compiled) *scanner {
-	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), memo: &keyMemo{hashMask: 0xFFFFFF}, vmemo: &keyMemo{hashMask: ^uint64(0)}, counts: make([]int32, int(numBuiltin)+len(c.custom))}
+	return &scanner{c: c, keys: new(keyCache), vals: new(keyCache), memo: &keyMemo{hashMask: 0xFFFFFF}, vmemo: &keyMemo{hashMask: ^uint64(0)}, counts: make([]int32, int(numBuiltin)+len(c.custom)), idx: hasAVX2 && !c.byteScan}
 }
 
 func (sc *scanner) on(d detID) bool { return sc.c.enabled[d] }
@@ -95,6 +97,17 @@ var wordByte = func() (t [256]bool) {
 
 // scan appends to sc.spans the spans found in b.
 func (sc *scanner) scan(b []byte) {
+	if sc.idx && len(b) >= minIdx {
+		sc.eventMasks(b)
+		sc.scanIdx(b)
+	} else {
+		sc.scanBytes(b)
+	}
+	sc.scanCustom(b)
+}
+
+// scanBytes finds the built-in detectors' spans in b a byte at a time.
+func (sc *scanner) scanBytes(b []byte) {
 	sc.b = b
 	sc.jwtFail = 0
 	n := len(b)
@@ -141,7 +154,6 @@ func (sc *scanner) scan(b []byte) {
 			i = max(i+1, sc.pem(i))
 		}
 	}
-	sc.scanCustom(b)
 }
 
 func (sc *scanner) scanCustom(b []byte) {
@@ -205,8 +217,22 @@ func hasPctOrPlus(b []byte) bool {
 // buffer until the next call. mask selects '*'-per-character replacement.
 func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 	sc.spans = sc.spans[:0]
-	if !hasPctOrPlus(src) { // the common case: no encoded view to scan
-		sc.scan(src)
+	// The common case: no encoded view to scan. The indexed scan learns
+	// whether there is one from its classifier.
+	idx := sc.idx && len(src) >= minIdx
+	var enc bool
+	if idx {
+		enc = sc.eventMasks(src)
+	} else {
+		enc = hasPctOrPlus(src)
+	}
+	if !enc {
+		if idx {
+			sc.scanIdx(src)
+		} else {
+			sc.scanBytes(src)
+		}
+		sc.scanCustom(src)
 		if len(sc.spans) == 0 {
 			return src, false
 		}
