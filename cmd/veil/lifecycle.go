@@ -66,7 +66,7 @@ func startLifecycle(ctx context.Context, st *storage, reg prometheus.Registerer,
 	host, _ := os.Hostname()
 	holder := host + "/" + time.Now().Format(time.RFC3339Nano)
 	svc := lifecycleService(st, reg)
-	job := &lifecycle.Job{Service: svc, Holder: holder, Interval: time.Hour}
+	job := &lifecycle.Job{Service: svc, Holder: holder, Interval: time.Hour, RecompressAfter: st.cfg.RecompressAfter}
 	var bj *lifecycle.BackupJob
 	if bk != nil && bk.every > 0 {
 		target, err := lifecycle.OpenBackupTarget(ctx, bk.to)

@@ -45,6 +45,7 @@ func commands() []command {
 		{"export", "export stored events or a session replay (decrypted)", runExport},
 		{"delete", "delete one recording (crypto-shredding) and compact packs", runDelete},
 		{"retention", "set, show and run data retention per project", runRetention},
+		{"recompress", "re-seal stored replay segments from S2 to zstd (smaller at rest) now", runRecompress},
 		{"erase", "erase one user's recordings and events (GDPR), print a certificate", runErase},
 		{"backup", "create, verify and restore sealed backups", runBackup},
 		{"anonymize", "write an anonymized copy of the data for staging (fake ids, masked replays)", runAnonymize},

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is everything `veil serve` and the admin commands need to find
@@ -34,11 +35,14 @@ type Config struct {
 	TLSKey        string
 	TLSACMEDomain string
 	Demo          bool
-	WALDir        string  // "" = DATA/wal
-	WALSegmentMB  int     // write-ahead log segment file size
-	SegmentCodec  string  // replay segments' codec: "s2" (cheap to write) or "zstd" (smaller)
-	RatePerKey    float64 // ingest requests per second per write key (0 = unlimited)
-	RatePerIP     float64 // ingest requests per second per client IP (0 = unlimited)
+	WALDir        string // "" = DATA/wal
+	WALSegmentMB  int    // write-ahead log segment file size
+	SegmentCodec  string // replay segments' codec: "s2" (cheap to write) or "zstd" (smaller)
+	// RecompressAfter: packs of S2 segments this old are re-sealed with
+	// zstd by the hourly job (0 = never).
+	RecompressAfter time.Duration
+	RatePerKey      float64 // ingest requests per second per write key (0 = unlimited)
+	RatePerIP       float64 // ingest requests per second per client IP (0 = unlimited)
 
 	// Logging.
 	LogFormat string
@@ -56,6 +60,8 @@ func Default() Config {
 		WALSegmentMB: 64,
 		SegmentCodec: "s2",
 		RatePerIP:    5000,
+
+		RecompressAfter: time.Hour,
 	}
 }
 
@@ -88,6 +94,7 @@ func (c *Config) BindServer(fs *flag.FlagSet) {
 	fs.StringVar(&c.WALDir, "wal-dir", c.WALDir, "ingest write-ahead log directory, on a local disk of this node (default DATA/wal)")
 	fs.IntVar(&c.WALSegmentMB, "wal-segment-mb", c.WALSegmentMB, "size of write-ahead log segment files in MB; space is freed a whole segment at a time")
 	fs.StringVar(&c.SegmentCodec, "segment-codec", c.SegmentCodec, "codec of stored replay segments: s2 (about a fifth of zstd's CPU per upload, ~40% larger) or zstd")
+	fs.DurationVar(&c.RecompressAfter, "recompress-after", c.RecompressAfter, "re-seal S2 replay segments with zstd (about 40% smaller at rest) once their pack is this old, in the hourly job (0 = never)")
 	fs.Float64Var(&c.RatePerKey, "rate-per-key", c.RatePerKey, "ingest requests per second allowed per write key (0 = unlimited)")
 	fs.Float64Var(&c.RatePerIP, "rate-per-ip", c.RatePerIP, "ingest requests per second allowed per client IP (0 = unlimited)")
 }
@@ -220,6 +227,9 @@ func (c *Config) ValidateServer() error {
 	}
 	if c.SegmentCodec != "s2" && c.SegmentCodec != "zstd" {
 		errs = append(errs, fmt.Errorf("--segment-codec must be s2 or zstd, got %q", c.SegmentCodec))
+	}
+	if c.RecompressAfter < 0 {
+		errs = append(errs, fmt.Errorf("--recompress-after must be 0 (never) or positive, got %s", c.RecompressAfter))
 	}
 	if c.RatePerKey < 0 || c.RatePerIP < 0 {
 		errs = append(errs, errors.New("--rate-per-key and --rate-per-ip must be 0 (unlimited) or positive"))

@@ -125,39 +125,60 @@ func (s *Service) compactNow(ctx context.Context, holder string, packs []string)
 }
 
 func (s *Service) compactPack(ctx context.Context, key string, res *CompactResult) error {
+	_, err := s.rewritePack(ctx, key, nil, res)
+	return err
+}
+
+// segmentFilter returns the bytes a segment keeps in the rewritten pack
+// (sealed itself, or a re-encoding of it).
+type segmentFilter func(sg *veil.Segment, sealed []byte) ([]byte, error)
+
+// rewritePack writes the live segments of pack key, through filter when
+// it is set, into a new pack, points the index at it and deletes the old
+// object; a pack without live segments is deleted. It reports whether a
+// new pack was written. The caller holds LeaseCompact.
+func (s *Service) rewritePack(ctx context.Context, key string, filter segmentFilter, res *CompactResult) (bool, error) {
 	live, err := s.Store.ListPackSegments(ctx, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	old, err := s.Blobs.Get(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
 		if len(live) > 0 {
-			return fmt.Errorf("pack object is missing but %d segment(s) point at it", len(live))
+			return false, fmt.Errorf("pack object is missing but %d segment(s) point at it", len(live))
 		}
-		return s.Store.ClearPackGarbage(ctx, key) // a previous run deleted it
+		return false, s.Store.ClearPackGarbage(ctx, key) // a previous run deleted it
 	} else if err != nil {
-		return err
+		return false, err
 	}
+	rewritten := false
 	if len(live) > 0 {
 		var buf bytes.Buffer
 		moves := make([]*veil.Segment, len(live))
 		for i, sg := range live {
 			if sg.Offset < 0 || sg.Offset+sg.Length > int64(len(old)) {
-				return fmt.Errorf("segment %s/%d lies outside its pack", sg.SessionID, sg.Seq)
+				return false, fmt.Errorf("segment %s/%d lies outside its pack", sg.SessionID, sg.Seq)
+			}
+			b := old[sg.Offset : sg.Offset+sg.Length]
+			if filter != nil {
+				if b, err = filter(sg, b); err != nil {
+					return false, err
+				}
 			}
 			m := *sg
-			m.Offset = int64(buf.Len())
-			buf.Write(old[sg.Offset : sg.Offset+sg.Length])
+			m.Offset, m.Length = int64(buf.Len()), int64(len(b))
+			buf.Write(b)
 			moves[i] = &m
 		}
 		newKey := path.Dir(key) + "/" + veil.NewID("pk")
 		if err := s.Blobs.Put(ctx, newKey, buf.Bytes()); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.Store.MoveSegments(ctx, key, newKey, live[0].ProjectID, moves); err != nil {
 			s.Blobs.Delete(context.WithoutCancel(ctx), newKey)
-			return err
+			return false, err
 		}
+		rewritten = true
 		res.Rewritten++
 		res.Reclaimed += int64(len(old) - buf.Len())
 	} else {
@@ -165,7 +186,7 @@ func (s *Service) compactPack(ctx context.Context, key string, res *CompactResul
 		res.Reclaimed += int64(len(old))
 	}
 	if err := s.Blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
-		return err
+		return rewritten, err
 	}
-	return s.Store.ClearPackGarbage(ctx, key)
+	return rewritten, s.Store.ClearPackGarbage(ctx, key)
 }

@@ -14,6 +14,7 @@ type Metrics struct {
 	events    *prometheus.CounterVec
 	reclaimed prometheus.Counter
 	runs      *prometheus.CounterVec
+	recomp    *prometheus.CounterVec // segments and bytes saved by recompression
 
 	backupLast     prometheus.Gauge
 	backupDuration prometheus.Gauge
@@ -33,6 +34,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Bytes of deleted segments removed from pack objects by compaction."}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_job_runs_total",
 			Help: "Lifecycle job runs, by job and result (ok, error, skipped)."}, []string{"job", "result"}),
+		recomp: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "veil_lifecycle_recompressed_total",
+			Help: "Replay segments recompressed from S2 to zstd at rest (what=segments) and the bytes that saved (what=bytes_saved)."}, []string{"what"}),
 	}
 	m.backupLast = prometheus.NewGauge(prometheus.GaugeOpts{Name: "veil_backup_last_success_timestamp_seconds",
 		Help: "Unix time of the last scheduled backup that completed (0: none since start)."})
@@ -40,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "How long the last successful scheduled backup took."})
 	m.backupFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "veil_backup_failures_total",
 		Help: "Scheduled backups that failed."})
-	reg.MustRegister(m.sessions, m.batches, m.events, m.reclaimed, m.runs, m.backupLast, m.backupDuration, m.backupFailures)
+	reg.MustRegister(m.sessions, m.batches, m.events, m.reclaimed, m.runs, m.recomp, m.backupLast, m.backupDuration, m.backupFailures)
 	return m
 }
 
@@ -62,6 +65,13 @@ func (m *Metrics) run(job, result string) {
 func (m *Metrics) reclaim(n int64) {
 	if m != nil {
 		m.reclaimed.Add(float64(n))
+	}
+}
+
+func (m *Metrics) recompressed(segments int, saved int64) {
+	if m != nil {
+		m.recomp.WithLabelValues("segments").Add(float64(segments))
+		m.recomp.WithLabelValues("bytes_saved").Add(float64(saved))
 	}
 }
 

@@ -267,6 +267,9 @@ type Job struct {
 	Holder   string        // this node's lease holder name
 	Interval time.Duration // default 1h
 	MaxItems int           // per project per run; default 10000
+	// RecompressAfter: age of the packs whose S2 segments each run
+	// re-seals with zstd (0 = no recompression).
+	RecompressAfter time.Duration
 }
 
 // Run loops until ctx ends; it returns ctx's error.
@@ -289,7 +292,8 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 }
 
-// Once runs retention and compaction one time, logging failures.
+// Once runs retention, compaction and recompression one time, logging
+// failures.
 func (j *Job) Once(ctx context.Context) {
 	log := j.Service.log()
 	if r, err := j.Service.RunRetention(ctx, j.Holder, j.MaxItems); err != nil && !errors.Is(err, ErrLeaseHeld) {
@@ -299,6 +303,15 @@ func (j *Job) Once(ctx context.Context) {
 	}
 	if _, err := j.Service.Compact(ctx, j.Holder, 1000); err != nil && !errors.Is(err, ErrLeaseHeld) {
 		log.Error("compaction job failed; will retry", "err", err)
+	}
+	if j.RecompressAfter > 0 {
+		r, err := j.Service.Recompress(ctx, j.Holder, j.RecompressAfter, 1000)
+		if err != nil && !errors.Is(err, ErrLeaseHeld) {
+			log.Error("recompression job failed; will retry", "err", err)
+		} else if err == nil && r.Segments > 0 {
+			log.Info("recompressed replay segments", "packs", r.Packs, "segments", r.Segments,
+				"bytes_before", r.BytesBefore, "bytes_after", r.BytesAfter, "more", r.More)
+		}
 	}
 }
 

@@ -37,6 +37,10 @@ type Store interface {
 	ListPackSegments(ctx context.Context, blobKey string) ([]*veil.Segment, error)
 	MoveSegments(ctx context.Context, oldKey, newKey, projectID string, moves []*veil.Segment) error
 	ClearPackGarbage(ctx context.Context, blobKey string) error
+	MarkPackGarbage(ctx context.Context, blobKey, projectID string) error
+	ListPacksAfter(ctx context.Context, projectID string, cur store.PackCursor, upto time.Time, limit int) ([]store.PackCursor, error)
+	RecompressCursor(ctx context.Context, projectID string) (store.PackCursor, error)
+	SetRecompressCursor(ctx context.Context, projectID string, c store.PackCursor) error
 	ListSessionsSeenBefore(ctx context.Context, projectID string, cutoff time.Time, limit int) ([]*veil.Session, error)
 	ListSessionsByUser(ctx context.Context, projectID, userIndex string) ([]*veil.Session, error)
 	CountExpired(ctx context.Context, projectID string, replayCutoff, eventCutoff time.Time) (*store.RetentionStats, error)

@@ -162,7 +162,8 @@ func (db *DB) ListPackSegments(ctx context.Context, blobKey string) ([]*veil.Seg
 }
 
 // MoveSegments points segments from pack oldKey to pack newKey at their
-// new offsets (moves[i] holds Seq, SessionID, ProjectID and the new Offset)
+// new places (moves[i] holds Seq, SessionID, ProjectID and the new Offset
+// and Length: recompression changes lengths)
 // in one transaction. A segment deleted meanwhile is not resurrected: newKey
 // is then recorded as garbage itself. oldKey stays in pack_garbage until
 // ClearPackGarbage, after its object is deleted, so a crash in between
@@ -171,9 +172,9 @@ func (db *DB) MoveSegments(ctx context.Context, oldKey, newKey, projectID string
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		gone := false
 		for _, m := range moves {
-			r, err := db.exec(ctx, tx, `UPDATE segments SET blob_key = ?, off = ?
+			r, err := db.exec(ctx, tx, `UPDATE segments SET blob_key = ?, off = ?, len = ?
 				WHERE project_id = ? AND session_id = ? AND seq = ? AND blob_key = ?`,
-				newKey, m.Offset, m.ProjectID, m.SessionID, m.Seq, oldKey)
+				newKey, m.Offset, m.Length, m.ProjectID, m.SessionID, m.Seq, oldKey)
 			if err != nil {
 				return wrap("move segment", err)
 			}

@@ -38,6 +38,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"CommitPack", testCommitPack},
 		{"CommitPackBatched", testCommitPackBatched},
 		{"Lifecycle", testLifecycle},
+		{"Recompress", testRecompress},
 		{"VacuumInto", testVacuumInto},
 		{"Cascade", testCascade},
 		{"TimeRoundTrip", testTimeRoundTrip},
