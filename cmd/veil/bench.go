@@ -23,7 +23,7 @@ func runBenchIngest(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&cfg.Mode, "mode", "events", "events (Segment batches) or replay (gzip rrweb segments)")
 	fs.DurationVar(&cfg.Duration, "duration", defaultBenchDuration, "how long to send; the run stops by itself")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 16, "parallel senders")
-	fs.IntVar(&cfg.Batch, "batch", 100, "events per batch request (events mode)")
+	fs.IntVar(&cfg.Batch, "batch", 100, "events per batch request (events mode); 1 sends single calls to /v1/track")
 	fs.IntVar(&cfg.EventSize, "event-size", 600, "approximate bytes per event (events mode)")
 	fs.IntVar(&cfg.SegmentKB, "segment-kb", 32, "KB of rrweb JSON per replay segment (replay mode)")
 	fs.IntVar(&cfg.Sessions, "sessions", loadgen.DefaultSessions, "sessions recording at once, 60 segments each (replay mode)")

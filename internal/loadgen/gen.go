@@ -13,37 +13,48 @@ import (
 
 // newEventGen returns a generator of Segment batches shaped like
 // analytics-node's: batch events of about size bytes, each with a unique
-// messageId (duplicates would be dropped by the server, not stored).
+// messageId (duplicates would be dropped by the server, not stored). A
+// batch of one is sent as a single call to /v1/track, the way a server
+// without a client library (curl, a webhook relay) sends each event.
 func newEventGen(batch, size int) func(int, int64) ([]byte, string, bool, int, int) {
 	pad := strings.Repeat("x", max(0, size-460))
 	return func(worker int, n int64) ([]byte, string, bool, int, int) {
 		var b bytes.Buffer
 		b.Grow(batch*(size+16) + 64)
-		b.WriteString(`{"batch":[`)
 		ts := time.Now().UTC().Format(time.RFC3339Nano)
+		if batch == 1 {
+			writeTrack(&b, worker, n, 0, 1, ts, pad)
+			return b.Bytes(), "/v1/track", false, 1, b.Len()
+		}
+		b.WriteString(`{"batch":[`)
 		for i := 0; i < batch; i++ {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`{"type":"track","event":"Product Viewed","messageId":"bench-`)
-			b.WriteString(strconv.Itoa(worker))
-			b.WriteByte('-')
-			b.WriteString(strconv.FormatInt(n, 10))
-			b.WriteByte('-')
-			b.WriteString(strconv.Itoa(i))
-			b.WriteString(`","anonymousId":"anon-`)
-			b.WriteString(strconv.FormatInt((n*int64(batch)+int64(i))%5000, 10))
-			b.WriteString(`","timestamp":"`)
-			b.WriteString(ts)
-			b.WriteString(`","properties":{"product_id":"sku-1042","category":"Games","price":18.99,"currency":"USD","position":3,"list":"search results","pad":"`)
-			b.WriteString(pad)
-			b.WriteString(`"},"context":{"library":{"name":"veil-bench","version":"1.0.0"},"page":{"path":"/products/1042","title":"Catalog"},"locale":"en-US"},"integrations":{}}`)
+			writeTrack(&b, worker, n, i, batch, ts, pad)
 		}
 		b.WriteString(`],"sentAt":"`)
 		b.WriteString(ts)
 		b.WriteString(`"}`)
 		return b.Bytes(), "/v1/batch", false, batch, b.Len()
 	}
+}
+
+// writeTrack writes event i of request n of a worker: one track message.
+func writeTrack(b *bytes.Buffer, worker int, n int64, i, batch int, ts, pad string) {
+	b.WriteString(`{"type":"track","event":"Product Viewed","messageId":"bench-`)
+	b.WriteString(strconv.Itoa(worker))
+	b.WriteByte('-')
+	b.WriteString(strconv.FormatInt(n, 10))
+	b.WriteByte('-')
+	b.WriteString(strconv.Itoa(i))
+	b.WriteString(`","anonymousId":"anon-`)
+	b.WriteString(strconv.FormatInt((n*int64(batch)+int64(i))%5000, 10))
+	b.WriteString(`","timestamp":"`)
+	b.WriteString(ts)
+	b.WriteString(`","properties":{"product_id":"sku-1042","category":"Games","price":18.99,"currency":"USD","position":3,"list":"search results","pad":"`)
+	b.WriteString(pad)
+	b.WriteString(`"},"context":{"library":{"name":"veil-bench","version":"1.0.0"},"page":{"path":"/products/1042","title":"Catalog"},"locale":"en-US"},"integrations":{}}`)
 }
 
 // newReplayGen returns a generator of gzip-compressed rrweb segments of

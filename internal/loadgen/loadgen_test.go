@@ -148,3 +148,50 @@ func TestRun_Rate(t *testing.T) {
 		t.Errorf("%d requests (%d ok) in %s at %d/s, want 1…%d", res.Requests, res.OK, res.Duration, rate, most)
 	}
 }
+
+// TestEventGen: a batch goes to /v1/batch with its events; a "batch" of
+// one is a single track call to /v1/track. Message ids never repeat.
+func TestEventGen(t *testing.T) {
+	tests := []struct {
+		batch    int
+		wantPath string
+	}{{1, "/v1/track"}, {2, "/v1/batch"}, {100, "/v1/batch"}}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.batch), func(t *testing.T) {
+			gen := newEventGen(tt.batch, 600)
+			ids := map[string]bool{}
+			for w := range 2 {
+				for n := range int64(3) {
+					body, path, gz, events, decoded := gen(w, n)
+					if path != tt.wantPath || gz || events != tt.batch || decoded != len(body) {
+						t.Fatalf("gen = %s gzip %v, %d events, %d bytes", path, gz, events, decoded)
+					}
+					type msg struct{ Type, Event, MessageID, AnonymousID, Timestamp string }
+					var msgs []msg
+					if tt.batch == 1 {
+						var m msg
+						if err := json.Unmarshal(body, &m); err != nil {
+							t.Fatal(err)
+						}
+						msgs = append(msgs, m)
+					} else {
+						var b struct{ Batch []msg }
+						if err := json.Unmarshal(body, &b); err != nil {
+							t.Fatal(err)
+						}
+						msgs = b.Batch
+					}
+					if len(msgs) != tt.batch {
+						t.Fatalf("%d messages, want %d", len(msgs), tt.batch)
+					}
+					for _, m := range msgs {
+						if m.Type != "track" || m.Event == "" || m.AnonymousID == "" || m.Timestamp == "" || ids[m.MessageID] {
+							t.Fatalf("message %+v (id seen before: %v)", m, ids[m.MessageID])
+						}
+						ids[m.MessageID] = true
+					}
+				}
+			}
+		})
+	}
+}
