@@ -67,6 +67,7 @@ func runDestination(ctx context.Context, c *cli, args []string) error {
 	return dispatch(ctx, c, "veil destination", []command{
 		{"add", "add an S3 or SFTP destination that recordings are pushed to", runDestinationAdd},
 		{"list", "list a project's destinations with their push counts and alerts", runDestinationList},
+		{"update", "change a destination's settings or rotate its secrets in place (push history kept)", runDestinationUpdate},
 		{"test", "write, read back and delete a small probe object", runDestinationTest},
 		{"remove", "remove a destination (stubs of pushed recordings stay)", runDestinationRemove},
 		{"pause", "stop pushing to a destination; Veil keeps every recording meanwhile", runDestinationPause},

@@ -11,7 +11,7 @@ func TestDestinationHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"destination", "--help"}, {"destination", "add", "--help"}, {"destination", "list", "--help"},
 		{"destination", "test", "--help"}, {"destination", "remove", "--help"}, {"destination", "push", "--help"},
-		{"destination", "pause", "--help"}, {"destination", "resume", "--help"},
+		{"destination", "pause", "--help"}, {"destination", "resume", "--help"}, {"destination", "update", "--help"},
 	} {
 		r := runVeil(t, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "veil destination") {
@@ -80,5 +80,58 @@ func TestDestinationCLI(t *testing.T) {
 	res = runVeil(t, env, append([]string{"export", "replay", "--session", r.sessions[1], "--project", pid}, d...)...)
 	if res.code == 0 || !strings.Contains(res.stderr, "do_not_store") {
 		t.Fatalf("export after remove: %d %s", res.code, res.stderr)
+	}
+}
+
+// TestDestinationUpdateCLI moves an S3 destination to another bucket and
+// prefix in place (verified; the stored keys are kept), refuses a wrong
+// secret under --verify and a mode change, and the next push lands in the
+// new bucket.
+func TestDestinationUpdateCLI(t *testing.T) {
+	bucket, endpoint, access, secret := testenv.S3Bucket(t)
+	moved, _, _, _ := testenv.S3Bucket(t)
+	r := recordData(t)
+	d := []string{"--data", r.dir}
+	env := map[string]string{"VEIL_DESTINATION_SECRET": secret, "VEIL_DESTINATION_ALLOW_PRIVATE": "true"}
+	pid := r.project.ProjectID
+	add := decode[map[string]any](t, mustVeil(t, env, append([]string{"destination", "add", "--project", pid, "--kind", "s3",
+		"--bucket", bucket, "--endpoint", endpoint, "--path-style", "--access-key-id", access, "--json"}, d...)...).stdout)
+	id, _ := add["id"].(string)
+	upd := func(env map[string]string, args ...string) result {
+		return runVeil(t, env, append(append([]string{"destination", "update", "--project", pid, "--destination", id}, args...), d...)...)
+	}
+	noSecret := map[string]string{"VEIL_DESTINATION_ALLOW_PRIVATE": "true"}
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"wrong secret", map[string]string{"VEIL_DESTINATION_SECRET": "wrong", "VEIL_DESTINATION_ALLOW_PRIVATE": "true"},
+			[]string{"--verify"}, 1, "Not saved"},
+		{"mode", noSecret, []string{"--mode", "do_not_store"}, 1, "cannot be changed"},
+		{"key id without secret", noSecret, []string{"--access-key-id", "AK2"}, 1, "needs its secret access key"},
+		{"move", noSecret, []string{"--bucket", moved, "--prefix", "moved", "--verify"}, 0, "updated " + id + ": s3.bucket, s3.prefix"},
+		{"again", noSecret, []string{"--bucket", moved}, 0, "nothing changed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := upd(tt.env, tt.args...)
+			if res.code != tt.code || !strings.Contains(res.stdout+res.stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q:\n%s%s", res.code, tt.code, tt.want, res.stdout, res.stderr)
+			}
+		})
+	}
+	if res := runVeil(t, noSecret, append([]string{"destination", "update", "--project", pid, "--destination", "dst_nope", "--name", "x"}, d...)...); res.code != 1 ||
+		!strings.Contains(res.stderr, "not found") {
+		t.Fatalf("unknown destination: %d %s", res.code, res.stderr)
+	}
+	push := mustVeil(t, noSecret, append([]string{"destination", "push", "--idle", "1ms"}, d...)...)
+	if !strings.Contains(push.stdout, "pushed 2, failed 0") {
+		t.Fatalf("push after the move: %s", push.stdout)
+	}
+	list := mustVeil(t, noSecret, append([]string{"destination", "list", "--project", pid}, d...)...)
+	if !strings.Contains(list.stdout, "s3://"+moved+"/moved") || strings.Contains(list.stdout, secret) {
+		t.Fatalf("list after the move:\n%s", list.stdout)
 	}
 }
