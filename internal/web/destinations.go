@@ -16,11 +16,11 @@ import (
 
 // Destination pages of a project (docs/data-lifecycle.md section 6): the
 // list with push status and alerts, add (S3 or SFTP), a destination's
-// page with its recent pushes, test and remove. Reading needs keys.read
+// page with its recent pushes, edit (destination_edit.go), test and remove. Reading needs keys.read
 // (members), changes destinations.manage (admins), as in the API, and
 // they are audit-logged with the API's actions. Secrets are write-only:
-// accepted by the add form, sealed by the service, never rendered (not
-// even back into a form that failed validation). Every destination is
+// accepted by the add and edit forms, sealed by the service, never
+// rendered (not even back into a form that failed validation). Every destination is
 // looked up within the request's project, so another tenant's id is 404.
 
 // Destinations manages destinations (*destination.Service).
@@ -28,6 +28,7 @@ type Destinations interface {
 	Create(ctx context.Context, projectID string, in destination.Input) (*destination.View, error)
 	List(ctx context.Context, projectID string) ([]*destination.View, error)
 	Find(ctx context.Context, projectID, id string) (*destination.View, error)
+	Update(ctx context.Context, projectID, id string, u destination.Update) (*destination.Updated, error)
 	Remove(ctx context.Context, projectID, id string) error
 	Test(ctx context.Context, projectID, id string) (*destination.TestResult, error)
 	SetPaused(ctx context.Context, projectID, id string, paused bool) (*destination.View, error)
@@ -192,11 +193,13 @@ func (h *Handler) destinationCreate(w http.ResponseWriter, r *http.Request) erro
 // (never secrets), push counts, alert and the recent pushes.
 func (h *Handler) destinationPage(w http.ResponseWriter, r *http.Request) error {
 	flash := map[string]string{
-		"added":   "Destination added. Test it now: Veil writes, reads back and deletes a small probe object.",
-		"paused":  "Destination paused: nothing is pushed to it, and Veil keeps every recording until it is resumed or removed.",
-		"resumed": "Destination resumed: the next push run (every 30 s) catches up.",
+		"added":     "Destination added. Test it now: Veil writes, reads back and deletes a small probe object.",
+		"paused":    "Destination paused: nothing is pushed to it, and Veil keeps every recording until it is resumed or removed.",
+		"resumed":   "Destination resumed: the next push run (every 30 s) catches up.",
+		"updated":   "Destination saved. Pending and retrying pushes use the new settings at the next push run (every 30 s); pushes already done keep where they went.",
+		"unchanged": "Nothing changed.",
 	}[r.URL.Query().Get("done")]
-	return h.renderDestination(w, r, http.StatusOK, flash, nil)
+	return h.renderDestination(w, r, http.StatusOK, flash, nil, &editForm{Open: r.URL.Query().Get("edit") == "1"})
 }
 
 // testOutcome is what the page shows after "Test".
@@ -206,10 +209,18 @@ type testOutcome struct {
 	Error string
 }
 
-func (h *Handler) renderDestination(w http.ResponseWriter, r *http.Request, status int, flash string, test *testOutcome) error {
+// renderDestination renders a destination's page; edit is the edit form's
+// state (nil: closed, filled from the destination).
+func (h *Handler) renderDestination(w http.ResponseWriter, r *http.Request, status int, flash string, test *testOutcome, edit *editForm) error {
 	_, p, v, err := h.destinationOf(r)
 	if err != nil {
 		return err
+	}
+	if edit == nil {
+		edit = &editForm{}
+	}
+	if edit.Values == nil {
+		edit.Values = editValues(v)
 	}
 	var pushes []*store.DestinationPush
 	if pl, ok := h.o.Store.(pushLog); ok {
@@ -218,7 +229,7 @@ func (h *Handler) renderDestination(w http.ResponseWriter, r *http.Request, stat
 		}
 	}
 	return h.render(w, r, status, "destination", page{Title: "Destination · " + p.Name, Flash: flash, Data: map[string]any{
-		"Org": p.OrgID, "Project": p, "D": v, "Pushes": pushes, "Test": test, "CanManage": canManageDestinations(r),
+		"Org": p.OrgID, "Project": p, "D": v, "Pushes": pushes, "Test": test, "CanManage": canManageDestinations(r), "Edit": edit,
 	}})
 }
 
@@ -240,7 +251,7 @@ func (h *Handler) destinationTest(w http.ResponseWriter, r *http.Request) error 
 	if err := h.recordDestination(r, p, actionDestinationTest, v.ID, map[string]string{"ok": strconv.FormatBool(out.OK)}); err != nil {
 		return err
 	}
-	return h.renderDestination(w, r, http.StatusOK, "", out)
+	return h.renderDestination(w, r, http.StatusOK, "", out, nil)
 }
 
 // destinationDelete handles "POST …/destinations/{destination}/delete"

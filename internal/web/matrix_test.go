@@ -94,6 +94,7 @@ var destinationMatrix = map[string]want{
 	"GET /orgs/{org}/projects/{project}/destinations":                       {anon: 303, minRole: veil.RoleMember, ok: 503},
 	"POST /orgs/{org}/projects/{project}/destinations":                      {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"kind": {"s3"}}},
 	"GET /orgs/{org}/projects/{project}/destinations/{destination}":         {anon: 303, minRole: veil.RoleMember, ok: 503},
+	"POST /orgs/{org}/projects/{project}/destinations/{destination}/edit":   {anon: 401, minRole: veil.RoleAdmin, ok: 503, form: url.Values{"name": {"x"}}},
 	"POST /orgs/{org}/projects/{project}/destinations/{destination}/test":   {anon: 401, minRole: veil.RoleAdmin, ok: 503},
 	"POST /orgs/{org}/projects/{project}/destinations/{destination}/pause":  {anon: 401, minRole: veil.RoleAdmin, ok: 503},
 	"POST /orgs/{org}/projects/{project}/destinations/{destination}/resume": {anon: 401, minRole: veil.RoleAdmin, ok: 503},

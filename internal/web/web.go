@@ -210,6 +210,7 @@ func (h *Handler) routes() []route {
 		{"GET /orgs/{org}/projects/{project}/destinations", loggedIn, auth.PermKeysRead, h.destinationList, false},
 		{"POST /orgs/{org}/projects/{project}/destinations", loggedIn, auth.PermDestinationsManage, h.destinationCreate, false},
 		{"GET /orgs/{org}/projects/{project}/destinations/{destination}", loggedIn, auth.PermKeysRead, h.destinationPage, false},
+		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/edit", loggedIn, auth.PermDestinationsManage, h.destinationEdit, false},
 		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/test", loggedIn, auth.PermDestinationsManage, h.destinationTest, false},
 		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/pause", loggedIn, auth.PermDestinationsManage, h.destinationPause, false},
 		{"POST /orgs/{org}/projects/{project}/destinations/{destination}/resume", loggedIn, auth.PermDestinationsManage, h.destinationResume, false},
