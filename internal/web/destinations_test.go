@@ -277,12 +277,10 @@ func TestDestinationPages(t *testing.T) {
 
 // TestDestinationScreenshots writes docs/screenshots/destinations.png (a
 // project's destinations: one pushing, one on a real S3 server, one
-// failing) and destination.png (the real one after "Test"), only when
-// VEIL_SCREENSHOTS is set.
+// failing), destination.png (the real one after "Test") and
+// session-pushed.png when VEIL_SCREENSHOTS is set; the pages are checked
+// in Chromium either way.
 func TestDestinationScreenshots(t *testing.T) {
-	if os.Getenv("VEIL_SCREENSHOTS") == "" {
-		t.Skip("set VEIL_SCREENSHOTS=1 to refresh docs/screenshots")
-	}
 	bucket, endpoint, access, secret := testenv.S3Bucket(t)
 	le := newLifecycleEnv(t)
 	le.withDestinations(true)
@@ -327,6 +325,7 @@ func TestDestinationScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := now.Add(time.Hour)
+	var pushed string // a session pushed to the lake and deleted from Veil
 	for _, d := range []*destination.View{lake, archive} {
 		if _, err := le.db.EnqueuePushes(ctx, d.Destination, later, later, 10); err != nil {
 			t.Fatal(err)
@@ -351,6 +350,12 @@ func TestDestinationScreenshots(t *testing.T) {
 			if err := le.db.CompletePush(ctx, p, veil.WebhookEvent{ProjectID: le.pa.ID, Type: "recording.pushed", Data: map[string]string{}}); err != nil {
 				t.Fatal(err)
 			}
+			if i == 0 { // do_not_store: Veil's copy goes once the push is verified
+				if _, err := le.db.ShredPushedSession(ctx, le.pa.ID, p.SessionID, p.Upto); err != nil {
+					t.Fatal(err)
+				}
+				pushed = p.SessionID
+			}
 		}
 	}
 	base := "/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/destinations"
@@ -358,10 +363,16 @@ func TestDestinationScreenshots(t *testing.T) {
 		{"name": "destinations", "path": base, "shot": "destinations.png"},
 		{"name": "destination", "path": base + "/" + minio.ID, "click": "#dest-test", "waitFor": "#test-result", "shot": "destination.png"},
 		{"name": "archive", "path": base + "/" + archive.ID},
+		{"name": "pushed", "path": "/orgs/" + le.orgA.ID + "/projects/" + le.pa.ID + "/sessions/" + pushed, "read": "main", "shot": "session-pushed.png"},
 	})
 	for name, r := range res {
 		if r.Status != 200 {
 			t.Errorf("%s: %d %s", name, r.Status, r.Error)
+		}
+	}
+	for _, w := range []string{"not stored in Veil", "s3://acme-replays/veil/" + le.pa.ID, lake.ID} {
+		if !strings.Contains(res["pushed"].Text, w) {
+			t.Errorf("pushed session page does not show %q:\n%s", w, res["pushed"].Text)
 		}
 	}
 }
