@@ -463,7 +463,10 @@ func (w *walker) plainString(s, e int, esc bool) {
 	if e == s {
 		return
 	}
-	src := w.content(s, e, esc)
+	src := w.in[s:e]
+	if esc {
+		src = w.content(s, e, esc)
+	}
 	var ent *keyEntry
 	if cacheable(src) {
 		var hit bool
@@ -474,7 +477,21 @@ func (w *walker) plainString(s, e int, esc bool) {
 			return
 		}
 	}
-	out, changed := w.scrubString(src)
+	var out []byte
+	var changed bool
+	if len(src) < 2 || !jsonStart[src[0]] || w.depth >= maxStringDepth {
+		// Not JSON (see looksJSON): scrubString's first pass is one
+		// scanner pass, called directly; most strings stop there.
+		o, ch := w.sc.scrubOnce(src, w.mask)
+		if ch {
+			o, ch = w.sc.scrubTextFrom(src, o, w.mask)
+		}
+		if ch {
+			out, changed = w.scrubStringFrom(src, o, true)
+		}
+	} else {
+		out, changed = w.scrubString(src)
+	}
 	if changed {
 		w.editString(s, e, out)
 	} else if ent != nil {
@@ -497,26 +514,36 @@ const maxStringDepth = 2
 // scrubString scrubs a decoded string until nothing more is found: as
 // embedded JSON when it parses as JSON, otherwise as text.
 func (w *walker) scrubString(src []byte) ([]byte, bool) {
-	cur, changed := src, false
-	for pass := 0; pass < maxPasses; pass++ {
-		var out []byte
-		var ch bool
-		if w.depth < maxStringDepth && looksJSON(cur) {
-			if o, ok := w.embedded(cur); ok {
-				out, ch = o, !bytes.Equal(o, cur)
-			} else {
-				out, ch = w.sc.scrubText(cur, w.mask)
-			}
-		} else {
-			out, ch = w.sc.scrubText(cur, w.mask)
+	out, ch := w.scrubPass(src)
+	return w.scrubStringFrom(src, out, ch)
+}
+
+// scrubPass is one pass of scrubString over cur.
+func (w *walker) scrubPass(cur []byte) ([]byte, bool) {
+	if w.depth < maxStringDepth && looksJSON(cur) {
+		if o, ok := w.embedded(cur); ok {
+			return o, !bytes.Equal(o, cur)
 		}
+	}
+	return w.sc.scrubText(cur, w.mask)
+}
+
+// scrubStringFrom finishes scrubString after its first pass over cur gave
+// out (changed: ch).
+func (w *walker) scrubStringFrom(cur, out []byte, ch bool) ([]byte, bool) {
+	changed := false
+	for pass := 1; ; pass++ {
 		if !ch {
 			return cur, changed
 		}
 		// Detach from scanner buffers before the next pass reuses them.
 		cur, changed = append([]byte(nil), out...), true
+		if pass == maxPasses {
+			break
+		}
+		out, ch = w.scrubPass(cur)
 	}
-	out, _ := w.sc.fullValue(cur, w.mask)
+	out, _ = w.sc.fullValue(cur, w.mask)
 	return out, true
 }
 

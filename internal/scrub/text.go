@@ -103,7 +103,9 @@ func (sc *scanner) scan(b []byte) {
 	} else {
 		sc.scanBytes(b)
 	}
-	sc.scanCustom(b)
+	if len(sc.c.custom) > 0 {
+		sc.scanCustom(b)
+	}
 }
 
 // scanBytes finds the built-in detectors' spans in b a byte at a time.
@@ -232,7 +234,9 @@ func (sc *scanner) scrubOnce(src []byte, mask bool) ([]byte, bool) {
 		} else {
 			sc.scanBytes(src)
 		}
-		sc.scanCustom(src)
+		if len(sc.c.custom) > 0 {
+			sc.scanCustom(src)
+		}
 		if len(sc.spans) == 0 {
 			return src, false
 		}
@@ -344,21 +348,33 @@ const maxPasses = 4
 // scrubText redacts src until nothing more is found, so that scrubbing is
 // idempotent. The result lives in a scanner buffer until the next call.
 func (sc *scanner) scrubText(src []byte, mask bool) ([]byte, bool) {
-	cur, changed := src, false
-	for pass := 0; pass < maxPasses; pass++ {
-		out, ch := sc.scrubOnce(cur, mask)
-		if !ch {
-			return cur, changed
-		}
+	out, ch := sc.scrubOnce(src, mask)
+	if !ch {
+		return src, false
+	}
+	return sc.scrubTextFrom(src, out, mask)
+}
+
+// scrubTextFrom finishes scrubText after its first pass changed cur to out.
+func (sc *scanner) scrubTextFrom(cur, out []byte, mask bool) ([]byte, bool) {
+	changed := false
+	for pass := 1; ; pass++ {
 		if bytes.Equal(out, cur) {
 			return cur, changed
 		}
 		cur, changed = out, true
+		if pass == maxPasses {
+			break
+		}
+		var ch bool
+		if out, ch = sc.scrubOnce(cur, mask); !ch {
+			return cur, changed
+		}
 	}
 	// Did not converge (a pathological custom pattern): remove it all.
 	sc.counts[dField]++
 	sc.outSide ^= 1
-	out := appendReplacement(sc.outBuf[sc.outSide][:0], cur, mask, sc.c.marker)
+	out = appendReplacement(sc.outBuf[sc.outSide][:0], cur, mask, sc.c.marker)
 	sc.outBuf[sc.outSide] = out
 	return out, true
 }

@@ -37,49 +37,51 @@ func (sc *scanner) eventMasks(b []byte) bool {
 func (sc *scanner) scanIdx(b []byte) {
 	sc.b = b
 	sc.jwtFail = 0
-	ev := sc.ev
 	n := len(b)
-	i := 0
-	for w := 0; w < len(ev); {
-		m := ev[w]
-		if base := w << 6; i > base { // drop marks before i
-			if i-base >= 64 {
-				w = i >> 6
-				continue
+	ev := sc.ev
+	w, m := 0, ev[0]
+	for {
+		for m == 0 {
+			if w++; w >= len(ev) {
+				return
 			}
-			m &= ^uint64(0) << uint(i-base)
-		}
-		if m == 0 {
-			w++
-			continue
+			m = ev[w]
 		}
 		p := w<<6 | bits.TrailingZeros64(m)
+		m &= m - 1
+		var i int // where the check at p says scanning goes on
 		switch byteClass[b[p]] {
 		case cWord: // a word start (marks are never inside words)
-			i = p + 1
-			if startPair(b, p) && startOK(b, p) {
-				if e := sc.wordStart(p); e > p {
-					i = e
-				}
+			if !startPair(b, p) || !startOK(b, p) {
+				continue
+			}
+			if i = sc.wordStart(p); i <= p {
+				continue
 			}
 		case cDigit:
 			i = sc.numeric(p)
 		case cPlus, cParen:
-			if p+1 < n && isDigit(b[p+1]) && (p == 0 || !isWordByte(b[p-1])) {
-				i = sc.numeric(p)
-			} else {
-				i = p + 1
+			if p+1 >= n || !isDigit(b[p+1]) || p > 0 && isWordByte(b[p-1]) {
+				continue
 			}
+			i = sc.numeric(p)
 		case cAt:
-			i = max(p+1, sc.at(p))
+			i = sc.at(p)
 		case cColon:
-			i = max(p+1, sc.colon(p))
+			i = sc.colon(p)
 		case cEq:
-			i = max(p+1, sc.keyValue(p))
+			i = sc.keyValue(p)
 		case cDash:
-			i = max(p+1, sc.pem(p))
-		default:
-			i = p + 1
+			i = sc.pem(p)
+		}
+		if i > p+1 { // drop the marks the check consumed
+			if j := i >> 6; j != w {
+				if j >= len(ev) {
+					return
+				}
+				w, m = j, ev[j]
+			}
+			m &= ^uint64(0) << (i & 63)
 		}
 	}
 }
