@@ -61,13 +61,8 @@ func (s *Service) Compact(ctx context.Context, holder string, maxPacks int) (*Co
 }
 
 func (s *Service) compacted(res *CompactResult, err error) {
-	switch {
-	case errors.Is(err, ErrLeaseHeld):
-		s.Metrics.run("compact", "skipped")
-	case err != nil:
-		s.Metrics.run("compact", "error")
-	default:
-		s.Metrics.run("compact", "ok")
+	s.Metrics.outcome("compact", err)
+	if err == nil {
 		s.Metrics.reclaim(res.Reclaimed)
 	}
 }

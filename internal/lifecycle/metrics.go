@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,18 @@ func (m *Metrics) deleted(reason string, sessions, batches, events int64) {
 func (m *Metrics) run(job, result string) {
 	if m != nil {
 		m.runs.WithLabelValues(job, result).Inc()
+	}
+}
+
+// outcome counts a job run: skipped when another node held its lease.
+func (m *Metrics) outcome(job string, err error) {
+	switch {
+	case errors.Is(err, ErrLeaseHeld):
+		m.run(job, "skipped")
+	case err != nil:
+		m.run(job, "error")
+	default:
+		m.run(job, "ok")
 	}
 }
 

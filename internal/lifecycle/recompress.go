@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,14 +52,7 @@ func (s *Service) Recompress(ctx context.Context, holder string, olderThan time.
 		}
 		return nil
 	})
-	switch {
-	case errors.Is(err, ErrLeaseHeld):
-		s.Metrics.run("recompress", "skipped")
-	case err != nil:
-		s.Metrics.run("recompress", "error")
-	default:
-		s.Metrics.run("recompress", "ok")
-	}
+	s.Metrics.outcome("recompress", err)
 	s.Metrics.recompressed(res.Segments, res.BytesBefore-res.BytesAfter)
 	return res, err
 }

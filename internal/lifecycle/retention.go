@@ -167,14 +167,7 @@ func (s *Service) RunRetention(ctx context.Context, holder string, maxItems int)
 		}
 		return nil
 	})
-	switch {
-	case errors.Is(err, ErrLeaseHeld):
-		s.Metrics.run("retention", "skipped")
-	case err != nil:
-		s.Metrics.run("retention", "error")
-	default:
-		s.Metrics.run("retention", "ok")
-	}
+	s.Metrics.outcome("retention", err)
 	return res, err
 }
 
