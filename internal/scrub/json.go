@@ -138,11 +138,12 @@ func (w *walker) open(close byte) int {
 // when the container closed (and leaves w.i past it). The common case, a
 // comma right before the next value, is inlined.
 func (w *walker) next(close byte) bool {
-	if i := w.i; i+1 < len(w.in) {
-		if c := w.in[i]; c == ',' && w.in[i+1] > ' ' {
+	if i := w.i; i+2 <= len(w.in) {
+		// The separator and the byte after it in one load.
+		if x := load16(w.in, i); x&0xFF == ',' && x>>8 > ' ' {
 			w.i = i + 1
 			return false
-		} else if c == close {
+		} else if byte(x) == close {
 			w.i = i + 1
 			w.nest--
 			return true
