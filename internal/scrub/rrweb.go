@@ -362,7 +362,11 @@ func (w *walker) object(kind, fam uint8) {
 				id = rrKeyOf(w.in[ks:ke])
 			}
 			if id == rkOther || !w.objMember(&f, id, ks, ke) {
-				w.plainMember(ks, ke, esc, e)
+				if e != nil && !w.paths { // plainMember, inline
+					w.value(keyClass(e.flags & kcClass))
+				} else {
+					w.member(ks, ke, esc, keyPlain)
+				}
 			} else if e == nil && !esc && !w.s.c.schemaOverride {
 				// A key the walk handled (type, id, attributes,
 				// childNodes, value, node) is a schema key: plain and
@@ -374,7 +378,10 @@ func (w *walker) object(kind, fam uint8) {
 			}
 		}
 	}
-	w.close(&f)
+	// Most nodes are not form controls: their close has nothing to do.
+	if f.kind != kNode || f.seen&sType == 0 || f.typOK && f.typ == 2 && !(f.seen&sTag != 0 && !f.tagForm) || len(w.rr.pend) > f.pend {
+		w.close(&f)
+	}
 }
 
 // plainMember walks a member under a plain parent, with the class its
@@ -461,8 +468,9 @@ func (w *walker) intMember(v *int64, ok *bool) bool {
 		t := load64(in, i) ^ '0'*lo7 // digits become 0-9
 		nd := (t&(0xF0*lo7) | (t&(0x0F*lo7) + 6*lo7)) & (0xF0 * lo7)
 		l := bits.TrailingZeros64(nd) >> 3 // digits before the first non-digit
-		if l > 0 && l < 8 && (l == 1 || in[i] != '0') {
-			if c := in[i+l]; c != '.' && c != 'e' && c != 'E' {
+		if l > 0 && l < 8 && (l == 1 || byte(t) != 0) {
+			// The byte after the digits is in the word too.
+			if c := byte(t>>(8*l)) ^ '0'; c != '.' && c != 'e' && c != 'E' {
 				*v, *ok = int64(digits8(t&lowMask(l)<<(64-8*l))), true
 				w.i = i + l
 				return true
