@@ -273,20 +273,30 @@ func (w *walker) value(cl keyClass) {
 	switch c := in[w.i]; {
 	case c == '"':
 		if cl == keyPlain {
-			// A short value scanned clean before, in the first way of its
-			// set: inline, as in nextKey.
+			// A value scanned clean before (see keyMemo): entries of up
+			// to 16 bytes are compared inline, as in nextKey; longer
+			// ones by get.
 			if i := w.i; i+maxMemoKey+2 <= len(in) {
-				x0 := load64(in, i+1)
-				e := &w.sc.vmemo.set(x0)[0]
-				n := int(e.n)
-				if e.n-1 < 16 && x0&e.m[0] == e.w[0] && load64(in, i+9)&e.m[1] == e.w[1] && load8(in, i+1+n) == '"' {
-					w.i = i + n + 2
-					return
+				x0, x1 := load64(in, i+1), load64(in, i+9)
+				set := w.sc.vmemo.set(x0)
+				long := false
+				for k := range set {
+					e := &set[k]
+					if n := int(e.n); e.n-1 < 16 {
+						if x0&e.m[0] == e.w[0] && x1&e.m[1] == e.w[1] && load8(in, i+1+n) == '"' {
+							w.i = i + n + 2
+							return
+						}
+					} else if n != 0 {
+						long = true
+					}
 				}
-			}
-			if m := w.sc.vmemo.get(in, w.i+1); m != nil {
-				w.i += int(m.n) + 2 // a value scanned clean before
-				return
+				if long {
+					if m := w.sc.vmemo.get(in, i+1); m != nil {
+						w.i += int(m.n) + 2
+						return
+					}
+				}
 			}
 		}
 		s, e, esc := w.str()
