@@ -245,6 +245,29 @@ func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
 	return ks, ke, esc, nil
 }
 
+// nextMember is next('}') followed by nextKey when the object goes on
+// (closed reports that it ended). Its common case, `,"key":` with the key
+// in the first way of the memo, is one two-byte compare more than
+// nextKey's, without the calls.
+func (w *walker) nextMember() (ks, ke int, esc bool, e *memoEntry, closed bool) {
+	in, i := w.in, w.i
+	if i+maxMemoKey+3 <= len(in) && load16(in, i) == ','|'"'<<8 {
+		x0 := load64(in, i+2)
+		e = &w.sc.memo.set(x0)[0]
+		n := int(e.n)
+		if e.n-1 < 16 && x0&e.m[0] == e.w[0] && load64(in, i+10)&e.m[1] == e.w[1] &&
+			load16(in, i+2+n) == '"'|':'<<8 && load8(in, i+4+n) > ' ' {
+			w.i = i + 4 + n
+			return i + 2, i + 2 + n, false, e, false
+		}
+	}
+	if w.next('}') {
+		return 0, 0, false, nil, true
+	}
+	ks, ke, esc, e = w.nextKey()
+	return ks, ke, esc, e, false
+}
+
 // number parses the number at w.i and returns its bounds.
 func (w *walker) number() (int, int) {
 	b, i := w.in, w.i
@@ -310,13 +333,15 @@ func (w *walker) value(cl keyClass) {
 		if w.open('}') < 0 {
 			return
 		}
+		ks, ke, esc, e := w.nextKey()
 		for {
-			if ks, ke, esc, e := w.nextKey(); e != nil && cl == keyPlain && !w.paths {
+			if e != nil && cl == keyPlain && !w.paths {
 				w.value(keyClass(e.flags & kcClass))
 			} else {
 				w.member(ks, ke, esc, cl)
 			}
-			if w.next('}') {
+			var closed bool
+			if ks, ke, esc, e, closed = w.nextMember(); closed {
 				return
 			}
 		}

@@ -353,8 +353,8 @@ func (w *walker) object(kind, fam uint8) {
 	}
 	f := frame{kind: kind, fam: fam, pend: len(w.rr.pend)}
 	if w.open('}') >= 0 {
+		ks, ke, esc, e := w.nextKey()
 		for {
-			ks, ke, esc, e := w.nextKey()
 			id := rkOther
 			if e != nil {
 				id = e.id
@@ -373,7 +373,8 @@ func (w *walker) object(kind, fam uint8) {
 				// not scanned.
 				w.sc.memo.put(w.in, ks, ke, uint8(keyPlain)|kcClassKnown|kcScanned)
 			}
-			if w.next('}') {
+			var closed bool
+			if ks, ke, esc, e, closed = w.nextMember(); closed {
 				break
 			}
 		}

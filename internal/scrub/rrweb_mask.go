@@ -22,8 +22,8 @@ func (w *walker) attrs(f *frame, c byte) bool {
 		return false
 	}
 	if w.open('}') >= 0 {
+		ks, ke, esc, e := w.nextKey()
 		for {
-			ks, ke, esc, e := w.nextKey()
 			id := rkOther
 			if e != nil {
 				id = e.id
@@ -42,7 +42,8 @@ func (w *walker) attrs(f *frame, c byte) bool {
 			if !handled {
 				w.plainMember(ks, ke, esc, e)
 			}
-			if w.next('}') {
+			var closed bool
+			if ks, ke, esc, e, closed = w.nextMember(); closed {
 				break
 			}
 		}
