@@ -268,6 +268,28 @@ func (w *walker) nextMember() (ks, ke int, esc bool, e *memoEntry, closed bool) 
 	return ks, ke, esc, e, false
 }
 
+// openMember is open('}') followed by nextKey when the object is not
+// empty; its common case, `{"key":` with a memo hit, as in nextMember.
+func (w *walker) openMember() (ks, ke int, esc bool, e *memoEntry, empty bool) {
+	in, i := w.in, w.i
+	if w.nest < w.limit && i+maxMemoKey+3 <= len(in) && load16(in, i) == '{'|'"'<<8 {
+		x0 := load64(in, i+2)
+		e = &w.sc.memo.set(x0)[0]
+		n := int(e.n)
+		if e.n-1 < 16 && x0&e.m[0] == e.w[0] && load64(in, i+10)&e.m[1] == e.w[1] &&
+			load16(in, i+2+n) == '"'|':'<<8 && load8(in, i+4+n) > ' ' {
+			w.nest++
+			w.i = i + 4 + n
+			return i + 2, i + 2 + n, false, e, false
+		}
+	}
+	if w.open('}') < 0 {
+		return 0, 0, false, nil, true
+	}
+	ks, ke, esc, e = w.nextKey()
+	return ks, ke, esc, e, false
+}
+
 // number parses the number at w.i and returns its bounds.
 func (w *walker) number() (int, int) {
 	b, i := w.in, w.i
@@ -330,10 +352,10 @@ func (w *walker) value(cl keyClass) {
 			w.sensitiveString(s, e, esc)
 		}
 	case c == '{':
-		if w.open('}') < 0 {
+		ks, ke, esc, e, empty := w.openMember()
+		if empty {
 			return
 		}
-		ks, ke, esc, e := w.nextKey()
 		for {
 			if e != nil && cl == keyPlain && !w.paths {
 				w.value(keyClass(e.flags & kcClass))

@@ -352,8 +352,7 @@ func (w *walker) object(kind, fam uint8) {
 		return
 	}
 	f := frame{kind: kind, fam: fam, pend: len(w.rr.pend)}
-	if w.open('}') >= 0 {
-		ks, ke, esc, e := w.nextKey()
+	if ks, ke, esc, e, empty := w.openMember(); !empty {
 		for {
 			id := rkOther
 			if e != nil {

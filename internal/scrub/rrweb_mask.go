@@ -21,8 +21,7 @@ func (w *walker) attrs(f *frame, c byte) bool {
 	if c != '{' {
 		return false
 	}
-	if w.open('}') >= 0 {
-		ks, ke, esc, e := w.nextKey()
+	if ks, ke, esc, e, empty := w.openMember(); !empty {
 		for {
 			id := rkOther
 			if e != nil {
