@@ -135,19 +135,13 @@ func (w *walker) rrweb(b []byte, st *ReplayState) (out []byte, err error) {
 	}
 	if w.open(']') >= 0 {
 		for {
-			s := w.i
-			w.event()
-			w.eventEnd(s)
+			w.visitEvent()
 			if w.next(']') {
 				break
 			}
 		}
 	}
-	if rr.events.on { // the array may be followed by other bytes
-		w.in = w.in[:w.i]
-	} else {
-		w.finish()
-	}
+	w.endEvents()
 	return w.result(), nil
 }
 
@@ -237,9 +231,7 @@ func (w *walker) eventMembers() (typ int64, typOK bool, src int64, srcOK bool, d
 		if !handled {
 			w.member(ks, ke, esc, keyPlain)
 		}
-		if !esc {
-			w.eventMember(ks, ke, vs)
-		}
+		w.eventMember(ks, ke, vs, esc)
 		if w.next('}') {
 			return
 		}

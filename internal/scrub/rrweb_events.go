@@ -54,16 +54,28 @@ type eventsMode struct {
 }
 
 // eventMember tells the visitor about the member of an event whose key is
-// in[ks:ke] and whose value is in[vs:w.i].
-func (w *walker) eventMember(ks, ke, vs int) {
-	if v := w.rr.events.v; v != nil {
+// in[ks:ke] (esc: with escapes, not told) and whose value is in[vs:w.i].
+func (w *walker) eventMember(ks, ke, vs int, esc bool) {
+	if v := w.rr.events.v; v != nil && !esc {
 		v.Member(w.in[ks:ke], w.in[vs:w.i])
 	}
 }
 
-// eventEnd tells the visitor that the element at in[start:w.i] ended.
-func (w *walker) eventEnd(start int) {
+// visitEvent walks the event at w.i and then tells the visitor it ended.
+func (w *walker) visitEvent() {
+	start := w.i
+	w.event()
 	if v := w.rr.events.v; v != nil {
 		v.End(w.in[start] == '{')
 	}
+}
+
+// endEvents ends the walk of the events array: RRWebEvents' array may be
+// followed by other bytes (cut off), RRWeb's only by whitespace.
+func (w *walker) endEvents() {
+	if w.rr.events.on {
+		w.in = w.in[:w.i]
+		return
+	}
+	w.finish()
 }
