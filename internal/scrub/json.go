@@ -229,16 +229,25 @@ func (w *walker) nextKey() (ks, ke int, esc bool, e *memoEntry) {
 				return i + 1, i + 1 + n, false, e
 			}
 		}
-		if e = w.sc.memo.get(in, i+1); e != nil {
-			ke = i + 1 + int(e.n) // get checked the bytes up to ke+1
-			if in[ke+1] == ':' {
-				j := ke + 2
-				if in[j] <= ' ' {
-					j = skipWS(in, j)
-				}
-				w.i = j
-				return i + 1, ke, false, e
+		return w.nextKeyMiss()
+	}
+	ks, ke, esc = w.key()
+	return ks, ke, esc, nil
+}
+
+// nextKeyMiss is nextKey after its inline check missed (w.i is at the
+// key's opening quote): the memo's other way and longer keys, then key.
+func (w *walker) nextKeyMiss() (ks, ke int, esc bool, e *memoEntry) {
+	in, i := w.in, w.i
+	if e = w.sc.memo.get(in, i+1); e != nil {
+		ke = i + 1 + int(e.n) // get checked the bytes up to ke+1
+		if in[ke+1] == ':' {
+			j := ke + 2
+			if in[j] <= ' ' {
+				j = skipWS(in, j)
 			}
+			w.i = j
+			return i + 1, ke, false, e
 		}
 	}
 	ks, ke, esc = w.key()
@@ -260,6 +269,9 @@ func (w *walker) nextMember() (ks, ke int, esc bool, e *memoEntry, closed bool) 
 			w.i = i + 4 + n
 			return i + 2, i + 2 + n, false, e, false
 		}
+		w.i = i + 1 // next('}') moves past the comma; nextKey missed as above
+		ks, ke, esc, e = w.nextKeyMiss()
+		return ks, ke, esc, e, false
 	}
 	if w.next('}') {
 		return 0, 0, false, nil, true
@@ -282,6 +294,10 @@ func (w *walker) openMember() (ks, ke int, esc bool, e *memoEntry, empty bool) {
 			w.i = i + 4 + n
 			return i + 2, i + 2 + n, false, e, false
 		}
+		w.nest++ // open('}') enters the object; nextKey missed as above
+		w.i = i + 1
+		ks, ke, esc, e = w.nextKeyMiss()
+		return ks, ke, esc, e, false
 	}
 	if w.open('}') < 0 {
 		return 0, 0, false, nil, true
