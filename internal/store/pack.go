@@ -59,9 +59,21 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 	return added, err
 }
 
-// segmentChunk is how many segments one multi-row INSERT carries (10
-// parameters each, well under both databases' limits).
-const segmentChunk = 100
+// chunkSizes are the row counts of CommitPack's multi-row statements:
+// full chunks of 100 (10 or 11 parameters a row, well under both
+// databases' limits), then powers of two for what is left, so that every
+// statement a commit runs is one of a few prepared once (see packStmts).
+var chunkSizes = [...]int{100, 64, 32, 16, 8, 4, 2, 1}
+
+// chunkLen is the row count of the next statement for n rows left.
+func chunkLen(n int) int {
+	for _, c := range chunkSizes {
+		if n >= c {
+			return c
+		}
+	}
+	return 0
+}
 
 // insertSegments indexes segments in multi-row statements and adds each
 // session's new segments to its counters with one UPDATE per session (a
@@ -102,20 +114,14 @@ func (db *DB) insertSegments(ctx context.Context, tx *sql.Tx, stmts *packStmts, 
 	}
 	inserted := make(map[segKey]bool, len(kept))
 	for len(kept) > 0 {
-		chunk := kept[:min(len(kept), segmentChunk)]
+		chunk := kept[:chunkLen(len(kept))]
 		kept = kept[len(chunk):]
 		args := make([]any, 0, 10*len(chunk))
 		for _, ps := range chunk {
 			args = append(args, ps.ProjectID, ps.SessionID, ps.Seq, ps.BlobKey, ps.Offset, ps.Length,
 				db.ts(ps.FirstTS), db.ts(ps.LastTS), ps.Events, db.ts(now))
 		}
-		var rows *sql.Rows
-		var err error
-		if len(chunk) == segmentChunk {
-			rows, err = tx.StmtContext(ctx, stmts.segments).QueryContext(ctx, args...)
-		} else {
-			rows, err = db.query(ctx, tx, insertSegmentsSQL(len(chunk)), args...)
-		}
+		rows, err := tx.StmtContext(ctx, stmts.segments[len(chunk)]).QueryContext(ctx, args...)
 		if err != nil {
 			return 0, nil, wrap("insert segments", err)
 		}
@@ -187,9 +193,6 @@ type sessionAdd struct {
 	tags                   []string
 }
 
-// sessionChunk is how many sessions one UPDATE … FROM (VALUES …) carries.
-const sessionChunk = 100
-
 // updateSessions adds each session's new segments to its counters, a
 // chunk of sessions per statement, and records the custom events seen. It
 // returns the sessions whose first segments these are (their segment
@@ -197,7 +200,7 @@ const sessionChunk = 100
 func (db *DB) updateSessions(ctx context.Context, tx *sql.Tx, stmts *packStmts, adds []*sessionAdd, now time.Time) ([]sessionRef, error) {
 	var started []sessionRef
 	for len(adds) > 0 {
-		chunk := adds[:min(len(adds), sessionChunk)]
+		chunk := adds[:chunkLen(len(adds))]
 		adds = adds[len(chunk):]
 		byRef := make(map[sessionRef]*sessionAdd, len(chunk))
 		args := make([]any, 0, 1+11*len(chunk))
@@ -207,13 +210,7 @@ func (db *DB) updateSessions(ctx context.Context, tx *sql.Tx, stmts *packStmts, 
 			args = append(args, a.ref.projectID, a.ref.id, a.events, a.n, a.errs, a.pages,
 				db.ts(a.first), db.ts(a.last), a.path, a.agent, a.user)
 		}
-		var rows *sql.Rows
-		var err error
-		if len(chunk) == sessionChunk {
-			rows, err = tx.StmtContext(ctx, stmts.sessions).QueryContext(ctx, args...)
-		} else {
-			rows, err = db.query(ctx, tx, db.updateSessionsSQL(len(chunk)), args...)
-		}
+		rows, err := tx.StmtContext(ctx, stmts.sessions[len(chunk)]).QueryContext(ctx, args...)
 		if err != nil {
 			return nil, wrap("update sessions", err)
 		}
@@ -318,24 +315,28 @@ func (db *DB) liveSessions(ctx context.Context, tx *sql.Tx, segs []*veil.PackedS
 	return live, nil
 }
 
-// packStmts are CommitPack's statements for full chunks, prepared once on
-// the writer: their text is always the same, and SQLite spent more time
-// parsing a 100-row VALUES list than running it. Partial chunks are built
-// and parsed each time.
+// packStmts are CommitPack's multi-row statements by row count (one of
+// chunkSizes), prepared once on the writer: SQLite spent more time parsing
+// a 100-row VALUES list than running it, and a commit's last, partial
+// chunk (a new text every round) cost as much as all its full ones.
 type packStmts struct {
-	segments, sessions *sql.Stmt
+	segments, sessions map[int]*sql.Stmt
 }
 
 func (db *DB) packStatements(ctx context.Context) (*packStmts, error) {
 	// Prepared outside the transaction: on SQLite the writer has one
 	// connection, which the transaction holds.
-	var st packStmts
-	var err error
-	if st.segments, err = db.preparedOn(ctx, db.w, insertSegmentsSQL(segmentChunk)); err != nil {
-		return nil, wrap("prepare segment insert", err)
-	}
-	if st.sessions, err = db.preparedOn(ctx, db.w, db.updateSessionsSQL(sessionChunk)); err != nil {
-		return nil, wrap("prepare session update", err)
+	st := packStmts{segments: map[int]*sql.Stmt{}, sessions: map[int]*sql.Stmt{}}
+	for _, n := range chunkSizes {
+		s, err := db.preparedOn(ctx, db.w, insertSegmentsSQL(n))
+		if err != nil {
+			return nil, wrap("prepare segment insert", err)
+		}
+		st.segments[n] = s
+		if s, err = db.preparedOn(ctx, db.w, db.updateSessionsSQL(n)); err != nil {
+			return nil, wrap("prepare session update", err)
+		}
+		st.sessions[n] = s
 	}
 	return &st, nil
 }

@@ -88,3 +88,44 @@ func testCommitPackBatched(t *testing.T, open func(t *testing.T) *store.DB) {
 		t.Error("segments stored for a missing session")
 	}
 }
+
+// testCommitPackChunks: commits of every size are split into the prepared
+// statements' row counts (100, then powers of two) without losing or
+// doubling a segment or a session's figures: 1, 37, 100 and 163 sessions
+// with one or two new segments each.
+func testCommitPackChunks(t *testing.T, open func(t *testing.T) *store.DB) {
+	ctx := context.Background()
+	db, _ := MustOpen(t, open)
+	org := MustCreateOrg(t, db, "acme")
+	p := MustCreateProject(t, db, org.ID, "web")
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	lsn := uint64(0)
+	for _, n := range []int{1, 37, 100, 163} {
+		var ses []*veil.Session
+		var segs []veil.PackedSegment
+		for i := range n {
+			s := &veil.Session{ProjectID: p.ID, WrappedKey: []byte("sk"), FirstSeen: t0, LastSeen: t0}
+			if err := db.CreateSession(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			ses = append(ses, s)
+			for seq := range int64(1 + i%2) {
+				segs = append(segs, veil.PackedSegment{Segment: veil.Segment{ProjectID: p.ID, SessionID: s.ID, Seq: seq,
+					BlobKey: "p/pk", Offset: seq, Length: 1, FirstTS: t0, LastTS: t0.Add(time.Second), Events: 4}})
+			}
+		}
+		lsn++
+		if got, err := db.CommitPack(ctx, &veil.PackCommit{NodeID: "n", LSN: lsn, Segments: segs}); err != nil || got != len(segs) {
+			t.Fatalf("%d sessions: CommitPack = %d, %v; want %d new segments", n, got, err, len(segs))
+		}
+		for i, s := range ses {
+			got, err := db.FindSession(ctx, p.ID, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(1 + i%2); got.Segments != want || got.Events != 4*want {
+				t.Fatalf("%d sessions: session %d has %d segments, %d events; want %d, %d", n, i, got.Segments, got.Events, want, 4*want)
+			}
+		}
+	}
+}

@@ -37,6 +37,7 @@ func RunSuite(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Webhook", testWebhook},
 		{"CommitPack", testCommitPack},
 		{"CommitPackBatched", testCommitPackBatched},
+		{"CommitPackChunks", testCommitPackChunks},
 		{"Lifecycle", testLifecycle},
 		{"Recompress", testRecompress},
 		{"VacuumInto", testVacuumInto},
