@@ -37,7 +37,11 @@ func runScrub(ctx context.Context, c *cli, args []string) error {
 			if err != nil {
 				return scrub.Rules{}, err
 			}
-			return settings.Effective(s.Rules), nil
+			format := "text"
+			if f := fs.Lookup("format"); f != nil {
+				format = f.Value.String()
+			}
+			return settings.EffectiveFor(s.Rules, format), nil
 		},
 	})
 }

@@ -111,7 +111,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, err
 	}
 	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
-	sc, err := h.scrubber(ctx, p.project)
+	sc, err := h.replayScrubber(ctx, p.project)
 	if err != nil {
 		return p, err
 	}

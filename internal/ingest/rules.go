@@ -38,7 +38,13 @@ type scrubbers struct {
 }
 
 type scrubEntry struct {
-	s       *scrub.Scrubber
+	s *scrub.Scrubber
+	// replay scrubs replay segments: the project's rules without
+	// settings.BaseSafeFields. Those name a field of Segment messages
+	// (context.veil.sessionId); in rrweb events no such field is Veil's,
+	// and a dotted safe field makes the rrweb walk check every key
+	// against it (about twice the CPU per segment).
+	replay  *scrub.Scrubber
 	version int64
 	checked time.Time
 }
@@ -62,13 +68,13 @@ func (c *scrubbers) invalidate(projectID string) {
 // get returns the scrubber of a project's current rules. A store error is
 // returned (the request fails with 500/503) rather than falling back to
 // rules that may be weaker than the project's.
-func (c *scrubbers) get(ctx context.Context, projectID string) (*scrub.Scrubber, error) {
+func (c *scrubbers) get(ctx context.Context, projectID string) (*scrubEntry, error) {
 	now := c.now()
 	c.mu.Lock()
 	e, epoch := c.m[projectID], c.epoch
 	c.mu.Unlock()
 	if e != nil && now.Sub(e.checked) < c.ttl {
-		return e.s, nil
+		return e, nil
 	}
 	if e != nil {
 		v, err := c.src.Version(ctx, projectID)
@@ -76,8 +82,9 @@ func (c *scrubbers) get(ctx context.Context, projectID string) (*scrub.Scrubber,
 			return nil, fmt.Errorf("check scrub rules of project %s: %w", projectID, err)
 		}
 		if v == e.version {
-			c.put(projectID, &scrubEntry{s: e.s, version: v, checked: now}, epoch)
-			return e.s, nil
+			e = &scrubEntry{s: e.s, replay: e.replay, version: v, checked: now}
+			c.put(projectID, e, epoch)
+			return e, nil
 		}
 	}
 	st, err := c.src.Get(ctx, projectID)
@@ -88,8 +95,13 @@ func (c *scrubbers) get(ctx context.Context, projectID string) (*scrub.Scrubber,
 	if err != nil {
 		return nil, fmt.Errorf("compile scrub rules of project %s: %w", projectID, err)
 	}
-	c.put(projectID, &scrubEntry{s: s, version: st.Version, checked: now}, epoch)
-	return s, nil
+	r, err := scrub.New(settings.EffectiveFor(st.Rules, "rrweb"))
+	if err != nil {
+		return nil, fmt.Errorf("compile scrub rules of project %s: %w", projectID, err)
+	}
+	e = &scrubEntry{s: s, replay: r, version: st.Version, checked: now}
+	c.put(projectID, e, epoch)
+	return e, nil
 }
 
 // put stores e unless an invalidation happened since epoch was read (the
@@ -108,5 +120,21 @@ func (h *Handler) scrubber(ctx context.Context, p *project) (*scrub.Scrubber, er
 	if h.rules == nil {
 		return h.opts.Scrubber, nil
 	}
-	return h.rules.get(ctx, p.id)
+	e, err := h.rules.get(ctx, p.id)
+	if err != nil {
+		return nil, err
+	}
+	return e.s, nil
+}
+
+// replayScrubber is scrubber for replay segments (see scrubEntry.replay).
+func (h *Handler) replayScrubber(ctx context.Context, p *project) (*scrub.Scrubber, error) {
+	if h.rules == nil {
+		return h.opts.Scrubber, nil
+	}
+	e, err := h.rules.get(ctx, p.id)
+	if err != nil {
+		return nil, err
+	}
+	return e.replay, nil
 }

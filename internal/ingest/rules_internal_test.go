@@ -31,7 +31,7 @@ func (f *fakeSettings) Version(ctx context.Context, projectID string) (int64, er
 
 func (f *fakeSettings) OnChange(fn func(string)) { f.subs = append(f.subs, fn) }
 
-// TestScrubberCache: compiled once; within the TTL no store access; after
+// TestScrubberCache: compiled once (both scrubbers); within the TTL no store access; after
 // it one version lookup, and a recompile only when the version changed;
 // an invalidation recompiles at once.
 func TestScrubberCache(t *testing.T) {
@@ -45,13 +45,13 @@ func TestScrubberCache(t *testing.T) {
 		t.Fatalf("within TTL: same=%v gets=%d versions=%d", s1 == s2, f.gets.Load(), f.lookups.Load())
 	}
 	now = now.Add(2 * time.Second)
-	if s3, _ := c.get(ctx, "p"); s3 != s1 || f.gets.Load() != 1 || f.lookups.Load() != 1 {
+	if s3, _ := c.get(ctx, "p"); s3.s != s1.s || s3.replay != s1.replay || f.gets.Load() != 1 || f.lookups.Load() != 1 {
 		t.Fatalf("after TTL, same version: gets=%d versions=%d", f.gets.Load(), f.lookups.Load())
 	}
 	f.version.Store(1)
 	now = now.Add(2 * time.Second)
-	if s4, _ := c.get(ctx, "p"); s4 == s1 || f.gets.Load() != 2 {
-		t.Fatalf("after TTL, new version: recompiled=%v gets=%d", s4 != s1, f.gets.Load())
+	if s4, _ := c.get(ctx, "p"); s4.s == s1.s || s4.replay == s1.replay || f.gets.Load() != 2 {
+		t.Fatalf("after TTL, new version: recompiled=%v gets=%d", s4.s != s1.s, f.gets.Load())
 	}
 	for _, fn := range f.subs {
 		fn("p")

@@ -191,3 +191,35 @@ func TestSDKConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayScrubberLeavesOutEventsSafeField: the built-in safe field
+// (context.veil.sessionId, Segment messages only) keeps its value in
+// events but not in replay segments, where nothing at that path is Veil's;
+// the project's own safe fields apply to both.
+func TestReplayScrubberLeavesOutEventsSafeField(t *testing.T) {
+	e, svc, _, ctx := settingsEnv(t)
+	p, err := e.db.FindProjectByID(ctx, e.project.ProjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PutScrubRules(ctx, p, scrub.Rules{SafeFields: []string{"order_ref"}}); err != nil {
+		t.Fatal(err)
+	}
+	sid := "sess-rules-0002"
+	seg := `[{"type":4,"timestamp":1700000000000,"data":{"href":"https://shop.example.com/","width":1,"height":1}},
+		{"type":5,"timestamp":1700000000001,"data":{"tag":"checkout","payload":{"context":{"veil":{"sessionId":"bob@example.com"}},"order_ref":"carol@example.com"}}}]`
+	if r := e.do(req{path: "/v1/replay?session=" + sid + "&seq=0", body: seg, key: e.project.ServerKey}); r.status != 200 {
+		t.Fatalf("replay: %d %s", r.status, r.body)
+	}
+	e.track(t, "kept", "x") // context.veil.sessionId kept in events (storedNotes checks)
+	if got := e.storedNotes(t); got["kept"] != "x" {
+		t.Fatalf("stored notes = %v", got)
+	}
+	var out strings.Builder
+	if _, err := ingestReader(e).Replay(ctx, e.project.ProjectID, sid, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "bob@example.com") || !strings.Contains(out.String(), "carol@example.com") {
+		t.Errorf("replay: want the e-mail under context.veil.sessionId scrubbed and the project's safe field kept: %s", out.String())
+	}
+}

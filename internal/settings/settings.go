@@ -51,6 +51,17 @@ func Effective(r scrub.Rules) scrub.Rules {
 	return out
 }
 
+// EffectiveFor returns the rules ingest applies to input of a format:
+// Effective(r) for Segment messages ("text", "json"), r itself for rrweb
+// replay segments ("rrweb"), where BaseSafeFields name nothing of Veil's
+// (and a dotted safe field would cost the rrweb walk a lookup per key).
+func EffectiveFor(r scrub.Rules, format string) scrub.Rules {
+	if format == "rrweb" {
+		return r
+	}
+	return Effective(r)
+}
+
 // Settings are a project's decoded settings.
 type Settings struct {
 	Rules   scrub.Rules

@@ -23,7 +23,7 @@ func Try(rules scrub.Rules, format string, input []byte) ([]byte, scrub.Report, 
 	if err := ValidateRules(rules); err != nil {
 		return nil, nil, err
 	}
-	s, err := scrub.New(Effective(rules))
+	s, err := scrub.New(EffectiveFor(rules, format))
 	if err != nil {
 		return nil, nil, veil.Errorf(veil.EINVALID, "%s", err.Error())
 	}
