@@ -23,7 +23,8 @@ type EventVisitor interface {
 // followed by anything (the rest of an upload that wraps its events:
 // {"events":[…],"meta":{…}}); n is the length of the array in b. out is
 // the scrubbed array, b[:n] itself when nothing was redacted. v, if not
-// nil, is told each event's members (see EventVisitor).
+// nil, is told each event's members (see EventVisitor). Limits.MaxBytes
+// applies to all of b.
 func (s *Scrubber) RRWebEvents(b []byte, v EventVisitor) (out []byte, n int, r Report, err error) {
 	if len(b) > s.limits.MaxBytes {
 		return nil, 0, r, fmt.Errorf("scrub: %w: %d bytes, limit MaxBytes is %d", ErrTooLarge, len(b), s.limits.MaxBytes)
