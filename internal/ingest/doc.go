@@ -42,3 +42,7 @@ import "github.com/veil-privacy/veil/internal/scrub"
 func DefaultScrubRules() scrub.Rules {
 	return scrub.Rules{SafeFields: []string{"context.veil.sessionId"}}
 }
+
+// DefaultReplayScrubRules are DefaultScrubRules for replay segments:
+// without the Segment-only safe field (see settings.EffectiveFor).
+func DefaultReplayScrubRules() scrub.Rules { return scrub.Rules{} }

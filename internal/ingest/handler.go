@@ -46,6 +46,9 @@ type Options struct {
 	Log      Log
 	Blobs    blob.Bucket     // read by RestoreDedup
 	Scrubber *scrub.Scrubber // used when Settings is nil
+	// ReplayScrubber scrubs replay segments when Settings is nil (nil:
+	// Scrubber); DefaultReplayScrubRules matches Scrubber's defaults.
+	ReplayScrubber *scrub.Scrubber
 	// Settings, when set, gives each project its stored scrubbing rules
 	// (compiled once, cached; see rules.go) and serves the SDK config.
 	Settings Settings

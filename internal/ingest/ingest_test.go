@@ -88,8 +88,9 @@ func newEnvTB(t testing.TB, mod func(*ingest.Options)) *env {
 	}
 	opts := ingest.Options{
 		Store: db, Master: e.master, Log: e.log, Blobs: bl, Scrubber: scrub.MustNew(ingest.DefaultScrubRules()),
-		Dedup:  events.NewDedup(events.DefaultDedupWindow, time.Now),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ReplayScrubber: scrub.MustNew(ingest.DefaultReplayScrubRules()),
+		Dedup:          events.NewDedup(events.DefaultDedupWindow, time.Now),
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if mod != nil {
 		mod(&opts)

@@ -130,6 +130,9 @@ func (h *Handler) scrubber(ctx context.Context, p *project) (*scrub.Scrubber, er
 // replayScrubber is scrubber for replay segments (see scrubEntry.replay).
 func (h *Handler) replayScrubber(ctx context.Context, p *project) (*scrub.Scrubber, error) {
 	if h.rules == nil {
+		if h.opts.ReplayScrubber != nil {
+			return h.opts.ReplayScrubber, nil
+		}
 		return h.opts.Scrubber, nil
 	}
 	e, err := h.rules.get(ctx, p.id)

@@ -27,7 +27,7 @@ func BenchmarkReplayStages(b *testing.B) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(upload)
 	zw.Close()
-	h := New(Options{Scrubber: scrub.MustNew(DefaultScrubRules())})
+	h := New(Options{Scrubber: scrub.MustNew(DefaultScrubRules()), ReplayScrubber: scrub.MustNew(DefaultReplayScrubRules())})
 	dek, sk := keyring.NewDataKey(), keyring.NewDataKey()
 	lim := BodyLimits{MaxCompressed: 4 << 20, MaxDecoded: 16 << 20}
 	request := func() *http.Request {
@@ -36,11 +36,11 @@ func BenchmarkReplayStages(b *testing.B) {
 		r.Header.Set("Content-Type", "application/json")
 		return r
 	}
-	clean, _, err := h.opts.Scrubber.RRWeb(plain)
+	clean, _, err := h.opts.ReplayScrubber.RRWeb(plain)
 	if err != nil {
 		b.Fatal(err)
 	}
-	meta, err := h.summarize(h.opts.Scrubber, clean, "", "Mozilla/5.0 Chrome/131.0")
+	meta, err := h.summarize(h.opts.ReplayScrubber, clean, "", "Mozilla/5.0 Chrome/131.0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkReplayStages(b *testing.B) {
 			releaseBody(body)
 		}},
 		{"split-scrub", func(b *testing.B) { // with the summary read on the way
-			sp := scrubSplit(h.opts.Scrubber, upload)
+			sp := scrubSplit(h.opts.ReplayScrubber, upload)
 			if sp.scrubErr != nil || sp.splitErr != nil || sp.eventErr != nil || !sameBytes(sp.clean, sp.events) {
 				b.Fatal("split", sp.scrubErr, sp.splitErr, sp.eventErr)
 			}
@@ -77,12 +77,12 @@ func BenchmarkReplayStages(b *testing.B) {
 			}
 		}},
 		{"scrub", func(b *testing.B) {
-			if _, _, err := h.opts.Scrubber.RRWeb(plain); err != nil {
+			if _, _, err := h.opts.ReplayScrubber.RRWeb(plain); err != nil {
 				b.Fatal(err)
 			}
 		}},
 		{"summary", func(b *testing.B) {
-			if _, err := h.summarize(h.opts.Scrubber, clean, "", "Mozilla/5.0 Chrome/131.0"); err != nil {
+			if _, err := h.summarize(h.opts.ReplayScrubber, clean, "", "Mozilla/5.0 Chrome/131.0"); err != nil {
 				b.Fatal(err)
 			}
 		}},
@@ -106,7 +106,7 @@ func BenchmarkReplayStages(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			sp := scrubSplit(h.opts.Scrubber, body)
+			sp := scrubSplit(h.opts.ReplayScrubber, body)
 			if sp.scrubErr != nil || sp.splitErr != nil || sp.eventErr != nil {
 				b.Fatal("split", sp.scrubErr, sp.splitErr, sp.eventErr)
 			}
