@@ -108,6 +108,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 var homeTmpl = template.Must(template.New("home").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Veil</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/veil.css"></head>
 <body>
 <header class="top"><a class="brand" href="/">Veil</a></header>
