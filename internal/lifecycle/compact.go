@@ -120,7 +120,11 @@ func (s *Service) compactNow(ctx context.Context, holder string, packs []string)
 }
 
 func (s *Service) compactPack(ctx context.Context, key string, res *CompactResult) error {
-	_, err := s.rewritePack(ctx, key, nil, res)
+	live, err := s.Store.ListPackSegments(ctx, key)
+	if err != nil {
+		return err
+	}
+	_, err = s.rewritePack(ctx, key, live, nil, res)
 	return err
 }
 
@@ -128,15 +132,12 @@ func (s *Service) compactPack(ctx context.Context, key string, res *CompactResul
 // (sealed itself, or a re-encoding of it).
 type segmentFilter func(sg *veil.Segment, sealed []byte) ([]byte, error)
 
-// rewritePack writes the live segments of pack key, through filter when
+// rewritePack writes the live segments of pack key (live, as
+// ListPackSegments returned them), through filter when
 // it is set, into a new pack, points the index at it and deletes the old
 // object; a pack without live segments is deleted. It reports whether a
 // new pack was written. The caller holds LeaseCompact.
-func (s *Service) rewritePack(ctx context.Context, key string, filter segmentFilter, res *CompactResult) (bool, error) {
-	live, err := s.Store.ListPackSegments(ctx, key)
-	if err != nil {
-		return false, err
-	}
+func (s *Service) rewritePack(ctx context.Context, key string, live []*veil.Segment, filter segmentFilter, res *CompactResult) (bool, error) {
 	old, err := s.Blobs.Get(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
 		if len(live) > 0 {

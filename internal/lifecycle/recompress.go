@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -113,7 +114,7 @@ func (s *Service) recompressPack(ctx context.Context, projectID, key string, res
 	if err := s.Store.MarkPackGarbage(ctx, key, projectID); err != nil {
 		return err
 	}
-	keys := map[string]*keyring.DataKey{}
+	keys := map[string]*keyring.DataKey{} // nil: the session's bytes are kept as they are
 	var segs int
 	var before, after int64
 	filter := func(sg *veil.Segment, sealed []byte) ([]byte, error) {
@@ -122,44 +123,26 @@ func (s *Service) recompressPack(ctx context.Context, projectID, key string, res
 		}
 		sk, ok := keys[sg.SessionID]
 		if !ok {
-			ses, err := s.Store.FindSession(ctx, projectID, sg.SessionID)
-			if veil.ErrorCode(err) == veil.ENOTFOUND {
-				keys[sg.SessionID] = nil // deleted meanwhile: its bytes go with the old pack
-				return sealed, nil
-			} else if err != nil {
+			var err error
+			if sk, err = s.sessionKey(ctx, p, sg.SessionID); err != nil {
 				return nil, err
-			}
-			if sk, err = p.dek.UnwrapKey(ses.WrappedKey, ingest.SessionKeyAAD(p.orgID, p.id, sg.SessionID)); err != nil {
-				return nil, fmt.Errorf("session %s: unwrap key: %w", sg.SessionID, err)
 			}
 			keys[sg.SessionID] = sk
 		}
 		if sk == nil {
 			return sealed, nil
 		}
-		aad := ingest.SegmentAAD(p.orgID, p.id, sg.SessionID, sg.Seq)
-		plain, err := sk.Open(sealed, aad)
-		if err != nil {
-			return nil, fmt.Errorf("segment %s/%d: %w", sg.SessionID, sg.Seq, err)
+		out := s.reseal(sk, sealed, ingest.SegmentAAD(p.orgID, p.id, sg.SessionID, sg.Seq))
+		if len(out) < len(sealed) {
+			segs++
+			before += int64(len(sealed))
+			after += int64(len(out))
+			return out, nil
 		}
-		out, err := sk.Seal(plain, aad)
-		if err != nil {
-			return nil, err
-		}
-		// Never trade bytes that open for bytes that might not.
-		if back, err := sk.Open(out, aad); err != nil || !bytes.Equal(back, plain) {
-			return nil, fmt.Errorf("segment %s/%d: recompressed copy does not read back", sg.SessionID, sg.Seq)
-		}
-		if len(out) >= len(sealed) {
-			return sealed, nil
-		}
-		segs++
-		before += int64(len(sealed))
-		after += int64(len(out))
-		return out, nil
+		return sealed, nil
 	}
 	var cres CompactResult
-	rewritten, err := s.rewritePack(ctx, key, filter, &cres)
+	rewritten, err := s.rewritePack(ctx, key, live, filter, &cres)
 	if err != nil {
 		return err
 	}
@@ -170,4 +153,48 @@ func (s *Service) recompressPack(ctx context.Context, projectID, key string, res
 		res.BytesAfter += after
 	}
 	return nil
+}
+
+// sessionKey returns a session's key, or nil when its bytes are to be kept
+// as they are: the session was deleted meanwhile (they leave with the old
+// pack), or its key does not unwrap (logged; never a reason to stop the
+// job or drop data). Store errors are returned.
+func (s *Service) sessionKey(ctx context.Context, p *projectKey, sessionID string) (*keyring.DataKey, error) {
+	ses, err := s.Store.FindSession(ctx, p.id, sessionID)
+	if veil.ErrorCode(err) == veil.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	sk, err := p.dek.UnwrapKey(ses.WrappedKey, ingest.SessionKeyAAD(p.orgID, p.id, sessionID))
+	if err != nil {
+		s.log().Warn("recompression keeps a session's segments as they are: its key does not unwrap",
+			"project", p.id, "session", sessionID, "err", err)
+		return nil, nil
+	}
+	return sk, nil
+}
+
+// reseal returns sealed (S2) sealed again with zstd under the same key and
+// binding, or sealed itself when it does not open or the new copy does not
+// read back identical (logged): never trade bytes that open for bytes that
+// might not, and never let one bad segment stop the job.
+func (s *Service) reseal(sk *keyring.DataKey, sealed []byte, aad keyring.AAD) []byte {
+	plain, err := sk.Open(sealed, aad)
+	if err != nil {
+		s.log().Warn("recompression keeps a segment as it is: it does not open", "segment", aad.ID, "err", err)
+		return sealed
+	}
+	out, err := sk.Seal(plain, aad)
+	if err == nil {
+		var back []byte
+		if back, err = sk.Open(out, aad); err == nil && !bytes.Equal(back, plain) {
+			err = errors.New("the copy reads back different")
+		}
+	}
+	if err != nil {
+		s.log().Warn("recompression keeps a segment as it is", "segment", aad.ID, "err", err)
+		return sealed
+	}
+	return out
 }

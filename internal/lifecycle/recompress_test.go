@@ -1,6 +1,7 @@
 package lifecycle_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -172,4 +173,48 @@ func counterWith(t *testing.T, e *env, name, label, value string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestRecompressKeepsADamagedSegment: a segment that does not open is kept
+// byte for byte (never dropped, never blocking the job); the rest of its
+// pack is recompressed and the cursor moves on.
+func TestRecompressKeepsADamagedSegment(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	sessions := []string{"session-dmg-0001", "session-dmg-0002"}
+	for _, sid := range sessions {
+		e.bigReplay(sid, 1)
+	}
+	e.pack()
+	segs, err := e.db.ListSegments(ctx, e.project.ProjectID, sessions[0])
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("segments = %v, %v", segs, err)
+	}
+	sg := segs[0]
+	pack, err := e.blobs.Get(ctx, sg.BlobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack[sg.Offset+sg.Length/2] ^= 0x40 // inside the sealed body: authentication fails
+	if err := e.blobs.Put(ctx, sg.BlobKey, pack); err != nil {
+		t.Fatal(err)
+	}
+	damaged := pack[sg.Offset : sg.Offset+sg.Length]
+
+	e.clock.Advance(2 * time.Hour)
+	res, err := e.svc.Recompress(ctx, "test", time.Hour, 0)
+	if err != nil || res.Packs != 1 || res.Segments != 1 {
+		t.Fatalf("Recompress = %+v, %v", res, err)
+	}
+	if c := e.codecs(sessions[1]); c[keyring.CodecZstd] != 1 {
+		t.Fatalf("intact session: %v", c)
+	}
+	segs, _ = e.db.ListSegments(ctx, e.project.ProjectID, sessions[0])
+	kept, err := e.blobs.GetRange(ctx, segs[0].BlobKey, segs[0].Offset, segs[0].Length)
+	if err != nil || !bytes.Equal(kept, damaged) {
+		t.Fatalf("damaged segment not kept byte for byte: %v", err)
+	}
+	if res, err := e.svc.Recompress(ctx, "test", time.Hour, 0); err != nil || res.Packs != 0 {
+		t.Fatalf("second run = %+v, %v (the cursor should have moved on)", res, err)
+	}
 }
