@@ -84,8 +84,3 @@ func (c *writeKeys) forget() {
 	clear(c.m)
 	c.mu.Unlock()
 }
-
-// KeysChanged drops the cached write keys, so that a key changed other
-// than through the store given in Options (which tells the cache itself)
-// applies to the next request.
-func (h *Handler) KeysChanged() { h.writeKeys.forget() }

@@ -259,16 +259,6 @@ func splitReplayBody(b []byte, eventsAt func(i int) (int, error)) (events, meta 
 	return events, meta, nil
 }
 
-// summaryScan returns an eventsAt for splitReplayBody that reads each
-// events array's summary into s with scanEventsAt (starting over for a
-// repeated events key).
-func summaryScan(b []byte, s *segmentSummary) func(int) (int, error) {
-	return func(i int) (int, error) {
-		s.reset()
-		return scanEventsAt(b, i, s.add)
-	}
-}
-
 // scanEvents calls fn with the summary fields of each event of the JSON
 // array b. Each event's members are read in one pass that also finds the
 // event's end, so no byte is skipped twice. An element that is not an

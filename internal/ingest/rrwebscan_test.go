@@ -130,3 +130,14 @@ func TestSplitReplayBodySummary(t *testing.T) {
 		}
 	}
 }
+
+// summaryScan returns an eventsAt for splitReplayBody that reads each
+// events array's summary into s with scanEventsAt (starting over for a
+// repeated events key): the two-walk path the request path replaced
+// (scrubSplit), kept for the tests and benchmarks that compare with it.
+func summaryScan(b []byte, s *segmentSummary) func(int) (int, error) {
+	return func(i int) (int, error) {
+		s.reset()
+		return scanEventsAt(b, i, s.add)
+	}
+}
