@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/veil-privacy/veil"
@@ -323,17 +324,31 @@ type packStmts struct {
 	segments, sessions map[int]*sql.Stmt
 }
 
+// packSQL holds the texts of packStmts' statements by row count: they
+// depend only on the dialect, and are kilobytes each.
+type packSQL struct {
+	once               sync.Once
+	segments, sessions map[int]string
+}
+
 func (db *DB) packStatements(ctx context.Context) (*packStmts, error) {
+	texts := &db.packSQL
+	texts.once.Do(func() {
+		texts.segments, texts.sessions = map[int]string{}, map[int]string{}
+		for _, n := range chunkSizes {
+			texts.segments[n], texts.sessions[n] = insertSegmentsSQL(n), db.updateSessionsSQL(n)
+		}
+	})
 	// Prepared outside the transaction: on SQLite the writer has one
 	// connection, which the transaction holds.
 	st := packStmts{segments: map[int]*sql.Stmt{}, sessions: map[int]*sql.Stmt{}}
 	for _, n := range chunkSizes {
-		s, err := db.preparedOn(ctx, db.w, insertSegmentsSQL(n))
+		s, err := db.preparedOn(ctx, db.w, texts.segments[n])
 		if err != nil {
 			return nil, wrap("prepare segment insert", err)
 		}
 		st.segments[n] = s
-		if s, err = db.preparedOn(ctx, db.w, db.updateSessionsSQL(n)); err != nil {
+		if s, err = db.preparedOn(ctx, db.w, texts.sessions[n]); err != nil {
 			return nil, wrap("prepare session update", err)
 		}
 		st.sessions[n] = s

@@ -42,6 +42,7 @@ type DB struct {
 	stmts   sync.Map // query → *sql.Stmt, see prepared
 
 	keyHooks keyHooks // see OnKeysChanged
+	packSQL  packSQL  // CommitPack's statement texts, built once (see packStatements)
 
 	// Now returns the current time; tests replace it. Times are stored in
 	// UTC, truncated to microseconds.
