@@ -50,26 +50,20 @@ func startIngest(ctx context.Context, st *storage, srv *server.Server, reg prome
 		wl.Close()
 		return nil, err
 	}
-	replayScrubber, err := scrub.New(ingest.DefaultReplayScrubRules())
-	if err != nil {
-		wl.Close()
-		return nil, err
-	}
 	h := ingest.New(ingest.Options{
-		Store:          st.db,
-		Master:         st.master,
-		Log:            wl,
-		Blobs:          st.blobs,
-		Scrubber:       scrubber,
-		ReplayScrubber: replayScrubber,
-		Settings:       st.projectSettings(), // per-project rules, cached (ingest/rules.go)
-		Dedup:          events.NewDedup(events.DefaultDedupWindow, time.Now),
-		Logger:         log.With("component", "ingest"),
-		RatePerKey:     st.cfg.RatePerKey,
-		RatePerIP:      st.cfg.RatePerIP,
-		ZstdSegments:   st.cfg.SegmentCodec == "zstd",
-		Metrics:        metrics,
-		ScrubMetrics:   scrubmetrics.New(reg),
+		Store:        st.db,
+		Master:       st.master,
+		Log:          wl,
+		Blobs:        st.blobs,
+		Scrubber:     scrubber,
+		Settings:     st.projectSettings(), // per-project rules, cached (ingest/rules.go)
+		Dedup:        events.NewDedup(events.DefaultDedupWindow, time.Now),
+		Logger:       log.With("component", "ingest"),
+		RatePerKey:   st.cfg.RatePerKey,
+		RatePerIP:    st.cfg.RatePerIP,
+		ZstdSegments: st.cfg.SegmentCodec == "zstd",
+		Metrics:      metrics,
+		ScrubMetrics: scrubmetrics.New(reg),
 	})
 	if err := h.RestoreDedup(ctx, wl); err != nil {
 		log.Warn("could not restore message-id deduplication from stored data", "err", err)
