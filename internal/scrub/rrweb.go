@@ -336,6 +336,18 @@ func (w *walker) peek() byte {
 	return 0
 }
 
+// rrKeyAt is what the member key in[ks:ke] means to the rrweb walk: its
+// memo entry's id (e, when the memo knew it), else the key's own.
+func (w *walker) rrKeyAt(ks, ke int, esc bool, e *memoEntry) rrKey {
+	if e != nil {
+		return e.id
+	}
+	if esc {
+		return rkOther
+	}
+	return rrKeyOf(w.in[ks:ke])
+}
+
 // object walks an rrweb object of the given frame kind at w.i; anything
 // else is walked generically.
 func (w *walker) object(kind, fam uint8) {
@@ -346,12 +358,7 @@ func (w *walker) object(kind, fam uint8) {
 	f := frame{kind: kind, fam: fam, pend: len(w.rr.pend)}
 	if ks, ke, esc, e, empty := w.openMember(); !empty {
 		for {
-			id := rkOther
-			if e != nil {
-				id = e.id
-			} else if !esc {
-				id = rrKeyOf(w.in[ks:ke])
-			}
+			id := w.rrKeyAt(ks, ke, esc, e)
 			if id == rkOther || !w.objMember(&f, id, ks, ke) {
 				if e != nil && !w.paths { // plainMember, inline
 					w.value(keyClass(e.flags & kcClass))

@@ -23,12 +23,7 @@ func (w *walker) attrs(f *frame, c byte) bool {
 	}
 	if ks, ke, esc, e, empty := w.openMember(); !empty {
 		for {
-			id := rkOther
-			if e != nil {
-				id = e.id
-			} else if !esc {
-				id = rrKeyOf(w.in[ks:ke])
-			}
+			id := w.rrKeyAt(ks, ke, esc, e)
 			handled := false
 			if id != rkOther {
 				if first {
