@@ -161,14 +161,22 @@ func (u *Update) mergeSecrets(s *Secrets) error {
 		}
 	}
 	for _, r := range u.RemoveSecrets {
-		if !slices.Contains(optionalSecrets, r) {
+		var dst *string
+		var given string
+		switch r {
+		case "session_token":
+			dst, given = &s.SessionToken, n.SessionToken
+		case "password":
+			dst, given = &s.Password, n.Password
+		case "private_key":
+			dst, given = &s.PrivateKey, n.PrivateKey
+		default:
 			return invalid("remove_secrets takes %s.", strings.Join(optionalSecrets, ", "))
 		}
-		given := map[string]string{"session_token": n.SessionToken, "password": n.Password, "private_key": n.PrivateKey}[r]
 		if given != "" {
 			return invalid("Secret %s is both given and removed.", r)
 		}
-		*map[string]*string{"session_token": &s.SessionToken, "password": &s.Password, "private_key": &s.PrivateKey}[r] = ""
+		*dst = ""
 	}
 	return nil
 }
