@@ -136,7 +136,10 @@ type segmentFilter func(sg *veil.Segment, sealed []byte) ([]byte, error)
 // ListPackSegments returned them), through filter when
 // it is set, into a new pack, points the index at it and deletes the old
 // object; a pack without live segments is deleted. It reports whether a
-// new pack was written. The caller holds LeaseCompact.
+// new pack was written. With a filter that changes no segment and no dead
+// bytes to drop, the pack stays as it is (and leaves the garbage list):
+// rewriting it under a new key would only bring it round again. The
+// caller holds LeaseCompact.
 func (s *Service) rewritePack(ctx context.Context, key string, live []*veil.Segment, filter segmentFilter, res *CompactResult) (bool, error) {
 	old, err := s.Blobs.Get(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
@@ -151,20 +154,26 @@ func (s *Service) rewritePack(ctx context.Context, key string, live []*veil.Segm
 	if len(live) > 0 {
 		var buf bytes.Buffer
 		moves := make([]*veil.Segment, len(live))
+		changed := false
 		for i, sg := range live {
 			if sg.Offset < 0 || sg.Offset+sg.Length > int64(len(old)) {
 				return false, fmt.Errorf("segment %s/%d lies outside its pack", sg.SessionID, sg.Seq)
 			}
 			b := old[sg.Offset : sg.Offset+sg.Length]
 			if filter != nil {
+				in := b
 				if b, err = filter(sg, b); err != nil {
 					return false, err
 				}
+				changed = changed || !sameBytes(in, b)
 			}
 			m := *sg
 			m.Offset, m.Length = int64(buf.Len()), int64(len(b))
 			buf.Write(b)
 			moves[i] = &m
+		}
+		if filter != nil && !changed && buf.Len() == len(old) {
+			return false, s.Store.ClearPackGarbage(ctx, key)
 		}
 		newKey := path.Dir(key) + "/" + veil.NewID("pk")
 		if err := s.Blobs.Put(ctx, newKey, buf.Bytes()); err != nil {
@@ -185,4 +194,9 @@ func (s *Service) rewritePack(ctx context.Context, key string, live []*veil.Segm
 		return rewritten, err
 	}
 	return rewritten, s.Store.ClearPackGarbage(ctx, key)
+}
+
+// sameBytes reports whether a filter handed back the very slice it was given.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

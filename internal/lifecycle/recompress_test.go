@@ -14,6 +14,7 @@ import (
 	"github.com/veil-privacy/veil/internal/keyring"
 	"github.com/veil-privacy/veil/internal/lifecycle"
 	"github.com/veil-privacy/veil/internal/loadgen"
+	"github.com/veil-privacy/veil/internal/store"
 )
 
 // bigReplay uploads one ~20 KB segment of rrweb events (a DOM snapshot
@@ -216,5 +217,20 @@ func TestRecompressKeepsADamagedSegment(t *testing.T) {
 	}
 	if res, err := e.svc.Recompress(ctx, "test", time.Hour, 0); err != nil || res.Packs != 0 {
 		t.Fatalf("second run = %+v, %v (the cursor should have moved on)", res, err)
+	}
+	// A pack whose S2 segments all stay as they are is left alone, even
+	// when a run starts over from the beginning: rewriting it under a new
+	// key would bring it round again and again.
+	if err := e.db.SetRecompressCursor(ctx, e.project.ProjectID, store.PackCursor{CreatedAt: time.UnixMicro(0).UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if res, err := e.svc.Recompress(ctx, "test", time.Hour, 0); err != nil || res.Packs != 0 {
+			t.Fatalf("run from the start = %+v, %v", res, err)
+		}
+	}
+	again, _ := e.db.ListSegments(ctx, e.project.ProjectID, sessions[0])
+	if again[0].BlobKey != segs[0].BlobKey {
+		t.Errorf("pack with only a kept segment rewritten: %s → %s", segs[0].BlobKey, again[0].BlobKey)
 	}
 }
