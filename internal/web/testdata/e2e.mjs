@@ -187,7 +187,9 @@ try {
     return clicks.length >= 4 ? clicks[3] : -1;
   });
   out.shotAt = go;
-  await page.goto(out.sessionURL + "?t=" + Math.ceil((go + 600) / 1000) + "s");
+  // Millisecond precision: whole seconds could land up to 1.6 s after the
+  // click, past the 1.5 s the sign-up page stays before the cart opens.
+  await page.goto(out.sessionURL + "?t=" + ((go + 600) / 1000).toFixed(3) + "s");
   await waitPlayer(page);
   await page.waitForFunction(() => document.getElementById("player").dataset.seeked !== undefined, null, { timeout: 10000 });
   out.shot = await state(page);
