@@ -36,11 +36,13 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 		}
 	}
 	lim := h.opts.EventLimits
+	clock := h.metrics.clock(kindEventsIdx)
 	body, err := readBody(r, BodyLimits{MaxCompressed: int64(lim.MaxBatch), MaxDecoded: int64(lim.MaxBatch)}, "Request body")
 	if err != nil {
 		return p, err
 	}
 	defer releaseBody(body) // messages are scrubbed into a new buffer and ids copied before the return
+	clock.done(stageRead)
 	now := h.now()
 	req, err := events.Parse(body, kind, now, lim)
 	if err != nil {
@@ -93,15 +95,18 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, kind stri
 	if len(fresh) == 0 {
 		return p, nil // all duplicates: already stored, acknowledge again
 	}
+	clock.done(stageScrub)
 	rec := &record{kind: kindEvents, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id,
 		meta: eventsMeta{count: uint64(len(fresh)), min: minT, max: maxT}.encode()}
 	// Sealed once, at zstd's fastest level: the packer stores this as is.
 	if rec.body, err = p.project.dek.SealFast(buf.Bytes(), eventsAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal events: %w", err)
 	}
+	clock.done(stageSeal)
 	if err := h.append(ctx, rec.encode()); err != nil {
 		return p, err
 	}
+	clock.done(stageLog)
 	if h.opts.Dedup != nil {
 		for _, id := range fresh {
 			h.opts.Dedup.Add(p.project.id, id, now)

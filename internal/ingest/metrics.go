@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/veil-privacy/veil/internal/wal"
@@ -22,6 +24,51 @@ type Metrics struct {
 	walWrite   prometheus.Histogram
 	walAppends prometheus.Histogram
 	walBytes   prometheus.Counter
+	// Where an accepted request's time goes, step by step, and how long
+	// the packer's rounds take: the tail of the acknowledgement latency
+	// is read from these.
+	stage     *prometheus.HistogramVec
+	stageObs  [numKinds][numStages]prometheus.Observer
+	packRound prometheus.Histogram
+}
+
+// Kinds and steps of an ingest request (veil_ingest_stage_seconds).
+const (
+	kindEventsIdx = iota
+	kindReplayIdx
+	numKinds
+)
+
+const (
+	stageRead    = iota // body read within limits, gunzip included
+	stageScrub          // parse, validate and scrub (replay: and summarise)
+	stageSession        // replay: the session's key, created with its first segment
+	stageSeal           // compress and encrypt
+	stageLog            // wait for the write-ahead log's group commit
+	numStages
+)
+
+var (
+	kindNames  = [numKinds]string{"events", "replay"}
+	stageNames = [numStages]string{"read", "scrub", "session", "seal", "log"}
+)
+
+// stageClock times the steps of one request. Its zero value (nil
+// metrics) records nothing.
+type stageClock struct {
+	obs *[numStages]prometheus.Observer
+	t   time.Time
+}
+
+func (m *Metrics) clock(kind int) stageClock {
+	return stageClock{obs: &m.stageObs[kind], t: time.Now()}
+}
+
+// done records the time since the previous step as stage's.
+func (c *stageClock) done(stage int) {
+	now := time.Now()
+	c.obs[stage].Observe(now.Sub(c.t).Seconds())
+	c.t = now
 }
 
 // NewMetrics registers ingest metrics with reg (nil: unregistered).
@@ -63,10 +110,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		walBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "veil_wal_written_bytes_total", Help: "Bytes written to the write-ahead log by group commits.",
 		}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "veil_ingest_stage_seconds", Help: "Time of each step of ingest requests that got that far, by kind and stage (read, scrub, session, seal, log).",
+			Buckets: walBuckets,
+		}, []string{"kind", "stage"}),
+		packRound: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "veil_ingest_pack_round_seconds", Help: "Time of each packer round that moved records from the log.",
+			Buckets: walBuckets,
+		}),
+	}
+	for k := range numKinds {
+		for st := range numStages {
+			m.stageObs[k][st] = m.stage.WithLabelValues(kindNames[k], stageNames[st])
+		}
 	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.segments, m.bytes, m.rejected, m.packed, m.packErrors, m.lag,
-			m.walSync, m.walWrite, m.walAppends, m.walBytes)
+			m.walSync, m.walWrite, m.walAppends, m.walBytes, m.stage, m.packRound)
 	}
 	return m
 }

@@ -65,7 +65,11 @@ func (p *Packer) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		for {
+			t0 := time.Now()
 			n, err := p.Round(context.WithoutCancel(ctx))
+			if n > 0 {
+				p.Metrics.packRound.Observe(time.Since(t0).Seconds())
+			}
 			if err != nil {
 				p.Metrics.packErrors.Inc()
 				p.Logger.Error("packing the write-ahead log failed; will retry", "err", err)

@@ -106,11 +106,13 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if err := h.allowKey(p); err != nil {
 		return p, err
 	}
+	clock := h.metrics.clock(kindReplayIdx)
 	body, err := readBody(r, h.opts.ReplayLimits, "Replay segment")
 	if err != nil {
 		return p, err
 	}
 	defer releaseBody(body) // everything kept from it is copied (sealed) before the return
+	clock.done(stageRead)
 	sc, err := h.replayScrubber(ctx, p.project)
 	if err != nil {
 		return p, err
@@ -125,6 +127,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	for _, name := range meta.tagNames {
 		meta.Tags = append(meta.Tags, p.project.dek.BlindIndex(keyring.IndexCustomEvent, name))
 	}
+	clock.done(stageScrub)
 	sk, _, err := h.keys.sessionKey(ctx, p.project, sid, func(s *veil.Session) {
 		s.FirstSeen = time.UnixMilli(meta.FirstTS)
 		s.LastSeen = time.UnixMilli(meta.FirstTS)
@@ -132,6 +135,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if err != nil {
 		return p, err
 	}
+	clock.done(stageSession)
 	rec := &record{kind: kindSegment, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id, sessionID: sid, seq: seq}
 	// Sealed once and stored as is in a pack. S2 by default: zstd was the
 	// largest cost of an upload after the scrubber (see docs/performance.md).
@@ -146,9 +150,11 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 	if rec.meta, err = p.project.dek.SealS2(mj, segmentMetaAAD(rec.orgID, rec.projectID, rec.id)); err != nil {
 		return p, fmt.Errorf("seal segment meta: %w", err)
 	}
+	clock.done(stageSeal)
 	if err := h.append(ctx, rec.encode()); err != nil {
 		return p, err
 	}
+	clock.done(stageLog)
 	h.metrics.segments.Inc()
 	h.metrics.bytes.WithLabelValues("replay").Add(float64(len(body)))
 	return p, nil
