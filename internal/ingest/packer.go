@@ -64,9 +64,14 @@ func (p *Packer) Run(ctx context.Context) error {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	for {
+		// One round per interval takes what arrived meanwhile; only a round
+		// that stopped at MaxBytes (a backlog) is followed at once. Rounds
+		// back to back would each take the few records that came during
+		// the last one: many small packs, and a pack file's and a database
+		// commit's fsync competing with the log's several times a second.
 		for {
 			t0 := time.Now()
-			n, err := p.Round(context.WithoutCancel(ctx))
+			n, full, err := p.round(context.WithoutCancel(ctx))
 			if n > 0 {
 				p.Metrics.packRound.Observe(time.Since(t0).Seconds())
 			}
@@ -75,7 +80,7 @@ func (p *Packer) Run(ctx context.Context) error {
 				p.Logger.Error("packing the write-ahead log failed; will retry", "err", err)
 				break
 			}
-			if n == 0 {
+			if !full {
 				break
 			}
 		}
@@ -109,6 +114,13 @@ type pending struct {
 // Round packs the records after the last checkpoint, up to MaxBytes, and
 // returns how many records it consumed.
 func (p *Packer) Round(ctx context.Context) (int, error) {
+	n, _, err := p.round(ctx)
+	return n, err
+}
+
+// round is Round, also telling whether it stopped at MaxBytes with
+// records left.
+func (p *Packer) round(ctx context.Context) (int, bool, error) {
 	if p.MaxBytes == 0 {
 		p.MaxBytes = 32 << 20
 	}
@@ -131,26 +143,27 @@ func (p *Packer) Round(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errRoundFull) {
-		return 0, fmt.Errorf("replay log: %w", err)
+	full := errors.Is(err, errRoundFull)
+	if err != nil && !full {
+		return 0, false, fmt.Errorf("replay log: %w", err)
 	}
 	if n == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	commit := &veil.PackCommit{NodeID: p.NodeID, LSN: uint64(last + 1)}
 	for _, w := range work {
 		if err := p.flush(ctx, w, commit); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
 	if _, err := p.Store.CommitPack(ctx, commit); err != nil {
-		return 0, fmt.Errorf("commit pack: %w", err)
+		return 0, false, fmt.Errorf("commit pack: %w", err)
 	}
 	p.next = last + 1
 	if err := p.Log.Trim(p.next); err != nil {
 		p.Logger.Warn("trim write-ahead log", "err", err)
 	}
-	return n, nil
+	return n, full, nil
 }
 
 func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN, b []byte) error {
