@@ -7,14 +7,16 @@ import (
 )
 
 // TestOpen_SQLitePragmas checks the pragmas every SQLite connection must
-// run with, on both pools.
+// run with, on both pools. synchronous must be FULL (2): with NORMAL a
+// commit is durable only at the next checkpoint, and a power cut could
+// lose a session key whose segment the log had already acknowledged.
 func TestOpen_SQLitePragmas(t *testing.T) {
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "veil.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	want := map[string]string{"busy_timeout": "10000", "journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "temp_store": "2"}
+	want := map[string]string{"busy_timeout": "10000", "journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "temp_store": "2"}
 	for pool, p := range map[string]querier{"read": db.sql, "write": db.w} {
 		for pragma, v := range want {
 			var got string
