@@ -35,8 +35,14 @@ type SegmentMeta struct {
 type PackCommit struct {
 	Batches  []*EventBatch
 	Segments []PackedSegment
-	NodeID   string
-	LSN      uint64
+	// Restore are sessions to create, before the segments are indexed,
+	// when they are missing and were not deleted: ingest writes a new
+	// session's row without waiting for it to be synced and keeps the
+	// wrapped key in each segment's log record, so a row lost in a power
+	// cut is made again from the log.
+	Restore []*Session
+	NodeID  string
+	LSN     uint64
 }
 
 // PackedSegment is a segment plus what it adds to its session.

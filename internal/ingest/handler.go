@@ -23,7 +23,7 @@ type Store interface {
 	FindKeyByPrefix(ctx context.Context, prefix string) (*veil.WriteKey, error)
 	FindProjectByID(ctx context.Context, id string) (*veil.Project, error)
 	FindSession(ctx context.Context, projectID, id string) (*veil.Session, error)
-	CreateSession(ctx context.Context, s *veil.Session) error
+	CreateSessionDeferred(ctx context.Context, s *veil.Session) error
 	CommitPack(ctx context.Context, c *veil.PackCommit) (int, error)
 	FindCheckpoint(ctx context.Context, nodeID string) (uint64, error)
 	ListSegments(ctx context.Context, projectID, sessionID string) ([]*veil.Segment, error)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"fmt"
@@ -30,8 +31,9 @@ type keyCache struct {
 }
 
 type sessionEntry struct {
-	id string
-	sk *keyring.DataKey
+	id      string
+	sk      *keyring.DataKey
+	wrapped []byte // as stored in the session's row
 }
 
 func newKeyCache(st Store, m *keyring.Master, maxSessions int) *keyCache {
@@ -71,54 +73,67 @@ func (c *keyCache) project(ctx context.Context, id string) (*project, error) {
 	return p, nil
 }
 
-// sessionKey returns the key of a session, creating the session (with a
-// new wrapped key) in the store on first sight. The wrapped key is durable
-// before any segment sealed with it is acknowledged.
-func (c *keyCache) sessionKey(ctx context.Context, p *project, sessionID string, init func(*veil.Session)) (*keyring.DataKey, bool, error) {
+// sessionKey returns the key of a session and its wrapped form, creating
+// the session (with a new wrapped key) in the store on first sight. The
+// row is written without waiting for its own fsync
+// (CreateSessionDeferred): the wrapped key also travels in every segment's
+// log record, which is durable before the segment is acknowledged, and the
+// packer restores a row lost in a power cut from it (see restoreFor).
+func (c *keyCache) sessionKey(ctx context.Context, p *project, sessionID string, init func(*veil.Session)) (*keyring.DataKey, []byte, error) {
 	ck := p.id + "/" + sessionID
 	c.mu.Lock()
 	if e, ok := c.sessions[ck]; ok {
 		c.lru.MoveToFront(e)
-		sk := e.Value.(*sessionEntry).sk
+		se := e.Value.(*sessionEntry)
 		c.mu.Unlock()
-		return sk, false, nil
+		return se.sk, se.wrapped, nil
 	}
 	c.mu.Unlock()
 
 	aad := SessionKeyAAD(p.orgID, p.id, sessionID)
-	created := false
 	s, err := c.store.FindSession(ctx, p.id, sessionID)
 	if veil.ErrorCode(err) == veil.ENOTFOUND {
 		sk := keyring.NewDataKey()
 		wrapped, werr := p.dek.WrapKey(sk, aad)
 		if werr != nil {
-			return nil, false, werr
+			return nil, nil, werr
 		}
 		s = &veil.Session{ID: sessionID, ProjectID: p.id, WrappedKey: wrapped}
 		if init != nil {
 			init(s)
 		}
-		err = c.store.CreateSession(ctx, s)
-		created = err == nil
+		err = c.store.CreateSessionDeferred(ctx, s)
 		if veil.ErrorCode(err) == veil.ECONFLICT { // another request or node won the race
 			s, err = c.store.FindSession(ctx, p.id, sessionID)
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	sk, err := p.dek.UnwrapKey(s.WrappedKey, aad)
 	if err != nil {
-		return nil, false, fmt.Errorf("unwrap session key: %w", err)
+		return nil, nil, fmt.Errorf("unwrap session key: %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.sessions[ck]; !ok {
-		c.sessions[ck] = c.lru.PushFront(&sessionEntry{id: ck, sk: sk})
-		for c.lru.Len() > c.max {
-			old := c.lru.Remove(c.lru.Back()).(*sessionEntry)
-			delete(c.sessions, old.id)
-		}
+	if e, ok := c.sessions[ck]; ok { // a concurrent request cached it first
+		se := e.Value.(*sessionEntry)
+		return se.sk, se.wrapped, nil
 	}
-	return sk, created, nil
+	c.sessions[ck] = c.lru.PushFront(&sessionEntry{id: ck, sk: sk, wrapped: s.WrappedKey})
+	for c.lru.Len() > c.max {
+		old := c.lru.Remove(c.lru.Back()).(*sessionEntry)
+		delete(c.sessions, old.id)
+	}
+	return sk, s.WrappedKey, nil
+}
+
+// known reports whether this process has the session's row with wrapped
+// as its key: it created or read that row, so the packer's synced commit
+// makes it durable, and nothing needs restoring.
+func (c *keyCache) known(projectID, sessionID string, wrapped []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.sessions[projectID+"/"+sessionID]
+	return ok && bytes.Equal(e.Value.(*sessionEntry).wrapped, wrapped)
 }

@@ -109,6 +109,7 @@ type pending struct {
 	min, max time.Time
 	pack     []byte // segments of a pack object, each still sealed
 	segs     []veil.PackedSegment
+	restore  map[string]*veil.Session // by session id: rows to restore if lost
 }
 
 // Round packs the records after the last checkpoint, up to MaxBytes, and
@@ -207,6 +208,7 @@ func (p *Packer) add(ctx context.Context, work map[string]*pending, lsn wal.LSN,
 		if err := json.Unmarshal(mj, &m); err != nil {
 			return fmt.Errorf("decode segment meta: %w", err)
 		}
+		p.restoreFor(w, rec, &m)
 		w.segs = append(w.segs, veil.PackedSegment{
 			Segment: veil.Segment{ProjectID: rec.projectID, SessionID: rec.sessionID, Seq: rec.seq,
 				Offset: int64(len(w.pack)), Length: int64(len(rec.body)),
@@ -243,6 +245,30 @@ func (p *Packer) flush(ctx context.Context, w *pending, commit *veil.PackCommit)
 			w.segs[i].BlobKey = key
 		}
 		commit.Segments = append(commit.Segments, w.segs...)
+		for _, s := range w.restore {
+			commit.Restore = append(commit.Restore, s)
+		}
 	}
 	return nil
+}
+
+// restoreFor notes the session of a segment record for CommitPack to
+// create again if its row is missing (and it was not deleted): the request
+// that created the row did not wait for its fsync, and a power cut may
+// have lost it while this record, synced, survived. Sessions this process
+// created or read with the same key need nothing: the round's commit is
+// synced, and makes their rows durable with it.
+func (p *Packer) restoreFor(w *pending, rec *record, m *segmentMeta) {
+	if len(m.SessionKey) == 0 || p.keys.known(rec.projectID, rec.sessionID, m.SessionKey) {
+		return
+	}
+	if _, ok := w.restore[rec.sessionID]; ok {
+		return
+	}
+	if w.restore == nil {
+		w.restore = map[string]*veil.Session{}
+	}
+	first := time.UnixMilli(m.FirstTS)
+	w.restore[rec.sessionID] = &veil.Session{ProjectID: rec.projectID, ID: rec.sessionID, WrappedKey: m.SessionKey,
+		FirstSeen: first, LastSeen: first}
 }

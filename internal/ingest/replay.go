@@ -36,7 +36,11 @@ type segmentMeta struct {
 	UserIndex string   `json:"user_index,omitempty"`
 	Pages     int64    `json:"pages,omitempty"` // Meta events: page loads and navigations
 	Tags      []string `json:"tags,omitempty"`  // blind indexes of custom event names
-	tagNames  []string // the names, until handleReplay indexes them
+	// SessionKey is the session's wrapped key, as in its row: the packer
+	// restores a row lost in a power cut from it (the row is written
+	// without an fsync of its own; this record is synced).
+	SessionKey []byte   `json:"session_key,omitempty"`
+	tagNames   []string // the names, until handleReplay indexes them
 }
 
 // Bounds of the custom event names a segment adds to its session's index.
@@ -128,7 +132,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		meta.Tags = append(meta.Tags, p.project.dek.BlindIndex(keyring.IndexCustomEvent, name))
 	}
 	clock.done(stageScrub)
-	sk, _, err := h.keys.sessionKey(ctx, p.project, sid, func(s *veil.Session) {
+	sk, wrapped, err := h.keys.sessionKey(ctx, p.project, sid, func(s *veil.Session) {
 		s.FirstSeen = time.UnixMilli(meta.FirstTS)
 		s.LastSeen = time.UnixMilli(meta.FirstTS)
 	})
@@ -136,6 +140,7 @@ func (h *Handler) handleReplay(w http.ResponseWriter, r *http.Request, _ string)
 		return p, err
 	}
 	clock.done(stageSession)
+	meta.SessionKey = wrapped
 	rec := &record{kind: kindSegment, id: newRecordID(), orgID: p.project.orgID, projectID: p.project.id, sessionID: sid, seq: seq}
 	// Sealed once and stored as is in a pack. S2 by default: zstd was the
 	// largest cost of an upload after the scrubber (see docs/performance.md).

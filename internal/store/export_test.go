@@ -80,3 +80,13 @@ func (db *DB) explain(ctx context.Context, query string, args []any, analyze boo
 	}
 	return strings.Join(lines, "\n"), rows.Err()
 }
+
+// WriteSynchronous returns PRAGMA synchronous of the SQLite write
+// connection (2 is FULL).
+func (db *DB) WriteSynchronous(tb interface{ Fatal(...any) }) string {
+	var v string
+	if err := db.w.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&v); err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}

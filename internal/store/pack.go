@@ -39,6 +39,9 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 				return mapErr(err, "insert event batch", "", projectNotFound)
 			}
 		}
+		if err := db.restoreSessionsTx(ctx, tx, c.Restore); err != nil {
+			return err
+		}
 		// Webhooks: sessions whose first segment this commit stores get
 		// session.started, written below in this same transaction
 		// (emitSessionsStartedTx, store/sessionevents.go, owned by the

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"time"
 
@@ -134,4 +136,85 @@ func (db *DB) DeleteSession(ctx context.Context, projectID, id string) error {
 		return wrap("delete session", err)
 	}
 	return rowsAffected(res, "Session not found.")
+}
+
+// CreateSessionDeferred is CreateSession for a caller that keeps, in a
+// durable log of its own, what it needs to create the session again
+// (ingest writes each segment's wrapped session key into its write-ahead
+// log): the insert is not synced itself and becomes durable with the next
+// synced commit — the packer's CommitPack, which comes before the log is
+// trimmed and restores rows lost meanwhile (PackCommit.Restore). On SQLite
+// it runs with synchronous=NORMAL, on Postgres with synchronous_commit
+// off: it keeps an fsync, and the single SQLite writer, off the request
+// path.
+func (db *DB) CreateSessionDeferred(ctx context.Context, s *veil.Session) error {
+	if err := db.prepareSession(s); err != nil {
+		return err
+	}
+	var err error
+	if db.dialect == SQLite {
+		err = db.withSyncNormal(ctx, func(c *sql.Conn) error {
+			_, err := c.ExecContext(ctx, insertSession, db.sessionArgs(s)...)
+			return err
+		})
+	} else {
+		err = db.withTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, db.q(insertSession), db.sessionArgs(s)...)
+			return err
+		})
+	}
+	if err != nil {
+		return mapErr(err, "create session", sessionConflict, projectNotFound)
+	}
+	return nil
+}
+
+// withSyncNormal runs fn on the SQLite write connection with
+// synchronous=NORMAL and sets FULL back after it. The setting belongs to
+// the connection, so one whose reset failed is discarded rather than left
+// to commit unsynced for every writer after it.
+func (db *DB) withSyncNormal(ctx context.Context, fn func(c *sql.Conn) error) error {
+	c, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return db.resetSync(c, err)
+	}
+	return db.resetSync(c, fn(c))
+}
+
+func (db *DB) resetSync(c *sql.Conn, err error) error {
+	if _, rerr := c.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); rerr != nil {
+		c.Raw(func(any) error { return driver.ErrBadConn }) // the pool closes it
+		return errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr))
+	}
+	return err
+}
+
+// restoreSessionsTx creates the sessions of ss that are missing and not in
+// the deletion ledger (see PackCommit.Restore): a deleted session stays
+// deleted, an existing one keeps its row.
+func (db *DB) restoreSessionsTx(ctx context.Context, tx *sql.Tx, ss []*veil.Session) error {
+	for _, s := range ss {
+		if err := db.prepareSession(s); err != nil {
+			return err
+		}
+		var deleted int
+		if err := db.queryRow(ctx, tx, "SELECT COUNT(*) FROM deleted_sessions WHERE project_id = ? AND session_id = ?",
+			s.ProjectID, s.ID).Scan(&deleted); err != nil {
+			return wrap("restore session", err)
+		}
+		if deleted > 0 {
+			continue
+		}
+		if _, err := db.exec(ctx, tx, insertSession+" ON CONFLICT (project_id, id) DO NOTHING", db.sessionArgs(s)...); err != nil {
+			return mapErr(err, "restore session", "", projectNotFound)
+		}
+	}
+	return nil
 }
