@@ -16,7 +16,9 @@ import (
 
 // TestCrashLosesNothingAcknowledged drives a real `veil serve` with
 // concurrent senders, SIGKILLs it at random moments, restarts it, and
-// checks that every acknowledged messageId is stored exactly once.
+// checks that every acknowledged messageId is stored exactly once, and
+// every acknowledged replay segment (sessions opened while the server is
+// killed included) replays exactly once.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
@@ -40,6 +42,24 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			msgs[i] = fmt.Sprintf(`{"type":"track","event":"Tick","anonymousId":"a-%d","messageId":%q,"properties":{"n":%d}}`, seq%17, ids[i], seq)
 		}
 		return []byte(`{"batch":[` + strings.Join(msgs, ",") + `]}`), ids
+	}
+
+	// Replay segments: each session sends segsPerSession segments in order,
+	// each with a custom event naming it.
+	const segsPerSession = 6
+	segAcked := map[string]bool{} // "session/seq"
+	var segN int64
+	nextSegment := func() (string, []byte, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		n := segN
+		segN++
+		sid := fmt.Sprintf("crash-session-%04d", n/segsPerSession)
+		seq := n % segsPerSession
+		tag := fmt.Sprintf("%s/%d", sid, seq)
+		ts := 1700000000000 + n*1000
+		body := fmt.Sprintf(`{"events":[{"type":4,"timestamp":%d,"data":{"href":"https://shop.example.com/p"}},{"type":5,"timestamp":%d,"data":{"tag":%q}}]}`, ts, ts+1, tag)
+		return fmt.Sprintf("/v1/replay?session=%s&seq=%d", sid, seq), []byte(body), tag
 	}
 
 	const rounds = 4
@@ -82,6 +102,27 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 				}
 			}()
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 5 * time.Second}
+			for ctx.Err() == nil {
+				path, body, tag := nextSegment()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+				req.SetBasicAuth(np.ServerKey, "")
+				req.Header.Set("Content-Type", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					mu.Lock()
+					segAcked[tag] = true
+					mu.Unlock()
+				}
+			}
+		}()
 		time.Sleep(time.Duration(300+rng.IntN(900)) * time.Millisecond)
 		if round < rounds-1 {
 			cmd.Process.Signal(syscall.SIGKILL)
@@ -127,5 +168,48 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	}
 	if lost > 0 || dup > 0 {
 		t.Fatalf("%d acknowledged messages lost, %d stored more than once", lost, dup)
+	}
+
+	// Every acknowledged segment replays, once, in its session.
+	replayed := map[string]int{}
+	sessions := map[string]bool{}
+	for tag := range segAcked {
+		sessions[strings.Split(tag, "/")[0]] = true
+	}
+	for sid := range sessions {
+		r := mustVeil(t, nil, "export", "replay", "--session", sid, "--data", dir)
+		var evs []struct {
+			Type int
+			Data struct{ Tag string }
+		}
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			if err := json.Unmarshal([]byte(line), &evs); err != nil {
+				t.Fatalf("export replay %s: %v: %q", sid, err, line)
+			}
+			for _, e := range evs {
+				if e.Type == 5 {
+					replayed[e.Data.Tag]++
+				}
+			}
+		}
+	}
+	segLost, segDup := 0, 0
+	for tag := range segAcked {
+		if replayed[tag] == 0 {
+			segLost++
+		}
+	}
+	for _, n := range replayed {
+		if n > 1 {
+			segDup++
+		}
+	}
+	t.Logf("crash test: %d segments acknowledged in %d sessions, %d replayed, %d lost, %d duplicated",
+		len(segAcked), len(sessions), len(replayed), segLost, segDup)
+	if len(segAcked) == 0 {
+		t.Fatal("no replay segment was acknowledged")
+	}
+	if segLost > 0 || segDup > 0 {
+		t.Fatalf("%d acknowledged segments lost, %d replayed more than once", segLost, segDup)
 	}
 }
