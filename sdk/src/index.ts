@@ -482,7 +482,12 @@ const api: VeilAPI = {
         reason = "refused";
       }),
       onRecovered: guard(() => {
-        if (stopRecord) record.takeFullSnapshot(true);
+        // Queue the resync snapshot at once (not at the next tick): a
+        // pending veil.flush() then waits for it too, so a page closed
+        // right after the flush does not end its replay on a gap.
+        if (!stopRecord) return;
+        record.takeFullSnapshot(true);
+        flushReplay();
       }),
     });
     start();

@@ -200,10 +200,10 @@ const scenarios = {
       r.phases[m] = { status: st, ms: Date.now() - t0, worstTickMs: pageWork, responsive: await page.evaluate(() => 1 + 1) === 2 };
     }
     await mode("ok");
-    // Recovery can queue a fresh full snapshot just after a flush (the SDK
-    // re-snapshots after dropped uploads), so flush until the queue stays
-    // empty instead of asserting on the first try; a slow CI machine may
-    // also still be in a backoff delay.
+    // Recovery queues a fresh full snapshot (the SDK re-snapshots after
+    // dropped uploads) and flush() waits for it too; flush until the queue
+    // is empty instead of asserting on the first try, as a slow CI machine
+    // may still be in a backoff delay.
     for (let i = 0; i < 30; i++) {
       await page.evaluate(() => window.veil.flush(60000));
       r.recovered = await status(page);
