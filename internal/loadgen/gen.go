@@ -59,20 +59,29 @@ func writeTrack(b *bytes.Buffer, worker int, n int64, i, batch int, ts, pad stri
 
 // newReplayGen returns a generator of gzip-compressed rrweb segments of
 // about kb KB of JSON: a DOM snapshot followed by mutations, mouse moves
-// and inputs, the mix a recorded app page produces. The body is built and
-// compressed once; the generator only names the target. Requests go round
-// a pool of sessions active at once, as a site's visitors do (each SDK
-// flushes a segment every few seconds), and each session lasts
-// segmentsPerSession segments (five minutes at one flush per five
-// seconds); sessions start staggered, so about one request in
-// segmentsPerSession opens a new session.
+// and inputs, the mix a recorded app page produces. replayVariants
+// different segments (other nodes, texts, classes, positions and times)
+// are built and compressed once and sent in turn, so that no cache in the
+// server sees the same upload over and over. Requests go round a pool of
+// sessions active at once, as a site's visitors do (each SDK flushes a
+// segment every few seconds), and each session lasts segmentsPerSession
+// segments (five minutes at one flush per five seconds); sessions start
+// staggered, so about one request in segmentsPerSession opens a new
+// session.
 func newReplayGen(kb, sessions int) func(int, int64) ([]byte, string, bool, int, int) {
-	plain := SyntheticSegment(kb<<10, 1)
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-	zw.Write(SDKBody(plain))
-	zw.Close()
-	body := gz.Bytes()
+	type variant struct {
+		gz      []byte
+		decoded int
+	}
+	variants := make([]variant, replayVariants)
+	for i := range variants {
+		plain := SyntheticSegment(kb<<10, uint64(i+1))
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+		zw.Write(SDKBody(plain))
+		zw.Close()
+		variants[i] = variant{gz.Bytes(), len(plain)}
+	}
 	run := rand.Uint64()
 	var next atomic.Int64
 	return func(int, int64) ([]byte, string, bool, int, int) {
@@ -81,9 +90,13 @@ func newReplayGen(kb, sessions int) func(int, int64) ([]byte, string, bool, int,
 		k := c/int64(sessions) + slot // staggered start
 		path := "/v1/replay?session=bench-" + strconv.FormatUint(run, 16) + "-" + strconv.FormatInt(slot, 10) + "-" +
 			strconv.FormatInt(k/segmentsPerSession, 10) + "&seq=" + strconv.FormatInt(k%segmentsPerSession, 10)
-		return body, path, true, 0, len(plain)
+		v := variants[c%replayVariants]
+		return v.gz, path, true, 0, v.decoded
 	}
 }
+
+// replayVariants is how many different segments replay mode sends.
+const replayVariants = 32
 
 // SDKBody wraps rrweb events the way the browser SDK uploads them:
 // {"events":[…],"meta":{"url":…,"sdk":…}}.

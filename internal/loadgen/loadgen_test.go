@@ -17,13 +17,14 @@ import (
 )
 
 // TestReplayGen: requests go round the session pool, every (session, seq)
-// is sent once, sessions last segmentsPerSession segments, and the body is
-// the SDK's gzip {"events":[…],"meta":{…}}.
+// is sent once, sessions last segmentsPerSession segments, the bodies
+// vary, and each is the SDK's gzip {"events":[…],"meta":{…}}.
 func TestReplayGen(t *testing.T) {
 	const sessions, requests = 7, 1000
 	gen := newReplayGen(8, sessions)
 	seen := map[string]bool{}
 	perSession := map[string]int{}
+	bodies := map[string]bool{}
 	var body []byte
 	for n := range int64(requests) {
 		b, path, gz, _, decoded := gen(0, n)
@@ -31,6 +32,7 @@ func TestReplayGen(t *testing.T) {
 			t.Fatalf("request %d: gzip %v, decoded %d", n, gz, decoded)
 		}
 		body = b
+		bodies[string(b)] = true
 		u, err := url.Parse(path)
 		if err != nil || u.Path != "/v1/replay" {
 			t.Fatalf("path %q", path)
@@ -52,6 +54,9 @@ func TestReplayGen(t *testing.T) {
 		if n > segmentsPerSession {
 			t.Errorf("session %s got %d segments", sid, n)
 		}
+	}
+	if len(bodies) != replayVariants {
+		t.Errorf("%d different bodies in %d requests, want %d", len(bodies), requests, replayVariants)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
