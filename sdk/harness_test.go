@@ -249,6 +249,18 @@ func (h *harness) serveSite(w http.ResponseWriter, r *http.Request) {
 		h.mode = r.URL.Query().Get("m")
 		h.mu.Unlock()
 		return
+	case p == "/__attempts" && r.Method == http.MethodPost:
+		// How many uploads reached the proxy in mode ?m= so far.
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		n := 0
+		for _, c := range h.captures {
+			if c.Mode == r.URL.Query().Get("m") {
+				n++
+			}
+		}
+		json.NewEncoder(w).Encode(n)
+		return
 	case p == "/__bytes" && r.Method == http.MethodPost:
 		h.mu.Lock()
 		defer h.mu.Unlock()

@@ -42,6 +42,7 @@ async function waitRecording(page) {
 
 const status = (page) => page.evaluate(() => window.veil.status());
 const mode = (m) => fetch(cfg.site + "/__mode?m=" + m, { method: "POST" });
+const attempts = async (m) => (await fetch(cfg.site + "/__attempts?m=" + m, { method: "POST" })).json();
 
 const scenarios = {
   async adversarial(prefix = "") {
@@ -196,6 +197,10 @@ const scenarios = {
         return worst;
       });
       await sleep(1500);
+      // The backoff left by the previous phase (up to 8 s after a third
+      // failure of the same upload) can outlast this one: wait for the
+      // first attempt in this mode, within the longest backoff.
+      while ((await attempts(m)) === 0 && Date.now() - t0 < 90000) await sleep(100);
       const st = await status(page);
       r.phases[m] = { status: st, ms: Date.now() - t0, worstTickMs: pageWork, responsive: await page.evaluate(() => 1 + 1) === 2 };
     }
