@@ -97,8 +97,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
@@ -114,6 +112,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var mu sync.Mutex
 	lat := make([][]time.Duration, cfg.Concurrency)
 	var requests, ok, evs, wire, dec atomic.Int64
+	// The run's time starts with the senders, after the set-up above (on a
+	// busy machine building the replay segment could use up a short run).
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Concurrency; w++ {
