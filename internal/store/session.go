@@ -196,24 +196,27 @@ func (db *DB) resetSync(c *sql.Conn, err error) error {
 	return err
 }
 
-// restoreSessionsTx creates the sessions of ss that are missing and not in
-// the deletion ledger (see PackCommit.Restore): a deleted session stays
-// deleted, an existing one keeps its row.
+// restoreSessionsTx creates the sessions of ss that are missing, not in
+// the deletion ledger and whose project still exists (see
+// PackCommit.Restore): a deleted session stays deleted, an existing one
+// keeps its row, and a project deleted since never fails the commit (which
+// would hold up the whole log behind it).
 func (db *DB) restoreSessionsTx(ctx context.Context, tx *sql.Tx, ss []*veil.Session) error {
 	for _, s := range ss {
 		if err := db.prepareSession(s); err != nil {
 			return err
 		}
-		var deleted int
-		if err := db.queryRow(ctx, tx, "SELECT COUNT(*) FROM deleted_sessions WHERE project_id = ? AND session_id = ?",
-			s.ProjectID, s.ID).Scan(&deleted); err != nil {
+		var restorable int
+		if err := db.queryRow(ctx, tx, `SELECT COUNT(*) FROM projects WHERE id = ? AND NOT EXISTS
+			(SELECT 1 FROM deleted_sessions WHERE project_id = ? AND session_id = ?)`,
+			s.ProjectID, s.ProjectID, s.ID).Scan(&restorable); err != nil {
 			return wrap("restore session", err)
 		}
-		if deleted > 0 {
+		if restorable == 0 {
 			continue
 		}
 		if _, err := db.exec(ctx, tx, insertSession+" ON CONFLICT (project_id, id) DO NOTHING", db.sessionArgs(s)...); err != nil {
-			return mapErr(err, "restore session", "", projectNotFound)
+			return wrap("restore session", err)
 		}
 	}
 	return nil

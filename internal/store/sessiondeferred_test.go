@@ -47,8 +47,8 @@ func TestStore_CreateSessionDeferred(t *testing.T) {
 }
 
 // TestStore_CommitPackRestore: CommitPack creates the sessions in Restore
-// that are missing, keeps existing ones as they are and never brings back
-// a deleted one; segments of a restored session are indexed, those of the
+// that are missing, keeps existing ones as they are, never brings back a
+// deleted one and is not failed by one whose project was deleted since; segments of a restored session are indexed, those of the
 // deleted one are not.
 func TestStore_CommitPackRestore(t *testing.T) {
 	for _, d := range dialects {
@@ -68,6 +68,10 @@ func TestStore_CommitPackRestore(t *testing.T) {
 			if _, err := db.ShredSession(ctx, p.ID, "ses_deleted", "request"); err != nil {
 				t.Fatal(err)
 			}
+			gone := storetest.MustCreateProject(t, db, org.ID, "gone")
+			if err := db.DeleteProject(ctx, org.ID, gone.ID); err != nil {
+				t.Fatal(err)
+			}
 			seg := func(sid string) veil.PackedSegment {
 				return veil.PackedSegment{Segment: veil.Segment{ProjectID: p.ID, SessionID: sid, Seq: 0, BlobKey: "p/" + p.ID + "/packs/pk_1", Length: 10, Events: 3}}
 			}
@@ -76,6 +80,7 @@ func TestStore_CommitPackRestore(t *testing.T) {
 					{ProjectID: p.ID, ID: "ses_lost", WrappedKey: []byte("from-log")},
 					{ProjectID: p.ID, ID: "ses_kept", WrappedKey: []byte("from-log")},
 					{ProjectID: p.ID, ID: "ses_deleted", WrappedKey: []byte("from-log")},
+					{ProjectID: gone.ID, ID: "ses_of_deleted_project", WrappedKey: []byte("from-log")},
 				},
 				Segments: []veil.PackedSegment{seg("ses_lost"), seg("ses_kept"), seg("ses_deleted")}}
 			if _, err := db.CommitPack(ctx, c); err != nil {

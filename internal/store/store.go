@@ -92,11 +92,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// every BeginTx a BEGIN IMMEDIATE, so read-then-write transactions take
 	// the write lock up front instead of failing to upgrade later.
 	// synchronous(FULL): every commit is fsynced before it returns. NORMAL
-	// (durable only at the next checkpoint) could lose, on a power cut, a
-	// session key written for a segment the log has already acknowledged,
-	// or the packer's index of records the log has since trimmed; FULL
-	// costs ~0.14 ms per commit here (a session's first segment, one
-	// packer round a second, dashboard writes).
+	// (durable only at the next checkpoint) could lose, on a power cut,
+	// the packer's index of records the log has since trimmed; FULL costs
+	// ~0.14 ms per commit here (one packer round a second, dashboard
+	// writes). Ingest's new session rows are the exception, written under
+	// NORMAL: see CreateSessionDeferred.
 	// temp_store(MEMORY) keeps statement journals (written by every
 	// UPDATE inside a transaction, e.g. the packer's session counters) and
 	// temporary b-trees in memory instead of in temp files: a pwrite per
