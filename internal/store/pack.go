@@ -32,6 +32,16 @@ func (db *DB) CommitPack(ctx context.Context, c *veil.PackCommit) (int, error) {
 				b.ID = veil.NewID("evb")
 			}
 			b.CreatedAt = now
+			// A project deleted since its events were logged: they go
+			// with it (its key is gone), as its segments do (liveSessions).
+			// Failing the commit would hold up the whole log behind them.
+			var exists int
+			if err := db.queryRow(ctx, tx, "SELECT COUNT(*) FROM projects WHERE id = ?", b.ProjectID).Scan(&exists); err != nil {
+				return wrap("insert event batch", err)
+			}
+			if exists == 0 {
+				continue
+			}
 			if _, err := db.exec(ctx, tx, `INSERT INTO event_batches
 				(id, project_id, blob_key, count, min_time, max_time, bytes, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
