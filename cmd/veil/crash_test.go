@@ -150,17 +150,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		}
 		stored[m.MessageID]++
 	}
-	lost, dup := 0, 0
-	for id := range acked {
-		if stored[id] == 0 {
-			lost++
-		}
-	}
-	for _, n := range stored {
-		if n > 1 {
-			dup++
-		}
-	}
+	lost, dup := lostAndDuplicated(acked, stored)
 	t.Logf("crash test: %d rounds, %d requests (%d failed), %d messages acknowledged, %d stored, %d lost, %d duplicated",
 		rounds, sentReqs, failedReqs, len(acked), len(stored), lost, dup)
 	if len(acked) == 0 {
@@ -193,17 +183,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			}
 		}
 	}
-	segLost, segDup := 0, 0
-	for tag := range segAcked {
-		if replayed[tag] == 0 {
-			segLost++
-		}
-	}
-	for _, n := range replayed {
-		if n > 1 {
-			segDup++
-		}
-	}
+	segLost, segDup := lostAndDuplicated(segAcked, replayed)
 	t.Logf("crash test: %d segments acknowledged in %d sessions, %d replayed, %d lost, %d duplicated",
 		len(segAcked), len(sessions), len(replayed), segLost, segDup)
 	if len(segAcked) == 0 {
@@ -212,4 +192,20 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if segLost > 0 || segDup > 0 {
 		t.Fatalf("%d acknowledged segments lost, %d replayed more than once", segLost, segDup)
 	}
+}
+
+// lostAndDuplicated counts the acknowledged ids not stored, and the ids
+// stored more than once.
+func lostAndDuplicated(acked map[string]bool, stored map[string]int) (lost, dup int) {
+	for id := range acked {
+		if stored[id] == 0 {
+			lost++
+		}
+	}
+	for _, n := range stored {
+		if n > 1 {
+			dup++
+		}
+	}
+	return lost, dup
 }
