@@ -214,9 +214,17 @@ func TestSessionStarted_RolledBackCommitQueuesNothing(t *testing.T) {
 	}
 	seg := veil.PackedSegment{Segment: veil.Segment{ProjectID: e.project.ID, SessionID: "ses-eeeeeeee", Seq: 0, BlobKey: "p/x/packs/pk_1",
 		Length: 10, FirstTS: e.clk.Now(), LastTS: e.clk.Now(), Events: 1}}
-	bad := &veil.EventBatch{ProjectID: "prj_gone", BlobKey: "p/gone/events/x", Count: 1, MinTime: e.clk.Now(), MaxTime: e.clk.Now()}
-	if _, err := e.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", LSN: 1, Segments: []veil.PackedSegment{seg}, Batches: []*veil.EventBatch{bad}}); err == nil {
-		t.Fatal("commit with a batch of a missing project succeeded")
+	// A batch whose id is already stored makes the commit fail and roll
+	// back (a batch of a project deleted since no longer does: such
+	// batches are dropped).
+	batch := func() *veil.EventBatch {
+		return &veil.EventBatch{ID: "evb_taken", ProjectID: e.project.ID, BlobKey: "p/x/events/x", Count: 1, MinTime: e.clk.Now(), MaxTime: e.clk.Now()}
+	}
+	if _, err := e.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n0", LSN: 1, Batches: []*veil.EventBatch{batch()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.CommitPack(ctx, &veil.PackCommit{NodeID: "n1", LSN: 1, Segments: []veil.PackedSegment{seg}, Batches: []*veil.EventBatch{batch()}}); err == nil {
+		t.Fatal("commit with a batch id already stored succeeded")
 	}
 	if got := e.outbox(t, ep.ID, webhook.SessionStarted); len(got) != 0 {
 		t.Fatalf("rolled-back commit queued %v", got)
